@@ -119,7 +119,8 @@ var stepSchema = &hcl.BodySchema{
 func decodeFile(cfg *Config, body hcl.Body, dir string) hcl.Diagnostics {
 	content, diags := body.Content(fileSchema)
 	for _, b := range content.Blocks {
-		diags = append(diags, checkBlockName(b)...)
+		nameDiags := checkBlockName(b)
+		diags = append(diags, nameDiags...)
 		switch b.Type {
 		case "kernel":
 			k, d := decodeKernel(b, dir)
@@ -130,7 +131,7 @@ func decodeFile(cfg *Config, body hcl.Body, dir string) hcl.Diagnostics {
 			diags = append(diags, d...)
 			cfg.Fixes = append(cfg.Fixes, f)
 		case "livepatch":
-			l, d := decodeLivepatch(b)
+			l, d := decodeLivepatch(b, !nameDiags.HasErrors())
 			diags = append(diags, d...)
 			cfg.Livepatches = append(cfg.Livepatches, l)
 		case "deploy":
@@ -298,10 +299,10 @@ func decodeState(b *hcl.Block) (*State, hcl.Diagnostics) {
 	return s, diags
 }
 
-func decodeLivepatch(b *hcl.Block) (*Livepatch, hcl.Diagnostics) {
+func decodeLivepatch(b *hcl.Block, nameOK bool) (*Livepatch, hcl.Diagnostics) {
 	l := &Livepatch{Name: b.Labels[0], DeclRange: b.DefRange, NameRange: b.LabelRanges[0]}
 	content, diags := b.Body.Content(livepatchSchema)
-	if msg := CheckModuleName(l.Name); msg != "" {
+	if msg := CheckModuleName(l.Name); msg != "" && nameOK {
 		diags = append(diags, attrError(l.NameRange, "Invalid livepatch name",
 			fmt.Sprintf("A livepatch is built as a kernel module named after it: %s.", msg)))
 	}
@@ -406,12 +407,22 @@ func checkModuleArg(s *String) hcl.Diagnostics {
 	return nil
 }
 
+// broken reports an expression the parser could not read: it has already
+// said why, and decoding it would only add noise.
+func broken(expr hcl.Expression) bool {
+	if len(expr.Variables()) > 0 {
+		return false
+	}
+	v, _ := expr.Value(nil)
+	return !v.IsWhollyKnown()
+}
+
 func attrError(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}
 }
 
 func decodeString(attr *hcl.Attribute, diags *hcl.Diagnostics) *String {
-	if attr == nil {
+	if attr == nil || broken(attr.Expr) {
 		return nil
 	}
 	var s string
@@ -451,7 +462,7 @@ func decodePath(attr *hcl.Attribute, dir string, diags *hcl.Diagnostics) *Path {
 }
 
 func decodeBool(attr *hcl.Attribute, diags *hcl.Diagnostics) *Bool {
-	if attr == nil {
+	if attr == nil || broken(attr.Expr) {
 		return nil
 	}
 	var b bool
@@ -466,7 +477,7 @@ func decodeBool(attr *hcl.Attribute, diags *hcl.Diagnostics) *Bool {
 // decodeNonNegative decodes a whole number >= 0 that fits the kernel's
 // unsigned long fields (old_sympos, state id and version).
 func decodeNonNegative(attr *hcl.Attribute, what string, diags *hcl.Diagnostics) *Int {
-	if attr == nil {
+	if attr == nil || broken(attr.Expr) {
 		return nil
 	}
 	var v cty.Value

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klpc/klpc/plan"
+)
+
+func newPlanCommand() *cobra.Command {
+	var output, deploy string
+	var noCache bool
+	cmd := &cobra.Command{
+		Use:   "plan [DIR]",
+		Short: "Show what every patched function runs after every deployment step",
+		Long: `plan resolves every release against its kernel builds and simulates each
+deployment on a model of the kernel's livepatch core. For every step it shows
+the functions that changed: '+' newly patched, '~' now another replacement,
+'-' back to the original code, '*' its module came or went.
+
+With -o json the plan is printed as JSON on standard output, errors or not.`,
+		Args: maxOneArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return usageError{fmt.Errorf("-o must be text or json, not %q", output)}
+			}
+			p := loadAndPlan(dirArg(args), plan.Options{Deploy: deploy, NoCache: noCache})
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(p); err != nil {
+					return err
+				}
+				writeDiagnostics(cmd.ErrOrStderr(), p)
+			} else {
+				writePlanText(out, p, isTerminal(out))
+				writeDiagnostics(cmd.ErrOrStderr(), p)
+			}
+			if p.HasErrors() {
+				return errDiagnostics
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&deploy, "deploy", "", "simulate only the deploy block of this name")
+	cmd.Flags().BoolVar(&noCache, "no-cache", false, "read kernel builds afresh instead of from the index cache")
+	return cmd
+}

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/klpc/klpc/plan"
+)
+
+// ANSI styles, used only when writing to a terminal.
+type palette struct{ bold, red, green, yellow, cyan, reset string }
+
+func colours(on bool) palette {
+	if !on {
+		return palette{}
+	}
+	return palette{bold: "\x1b[1m", red: "\x1b[31m", green: "\x1b[32m", yellow: "\x1b[33m", cyan: "\x1b[36m", reset: "\x1b[0m"}
+}
+
+// writeDiagnostics prints every diagnostic with file:line:column and a
+// source snippet.
+func writeDiagnostics(w io.Writer, p *plan.Plan) {
+	if len(p.HCL) == 0 {
+		return
+	}
+	dw := hcl.NewDiagnosticTextWriter(w, p.Files, 100, isTerminal(w))
+	for _, d := range p.HCL {
+		if d.Subject != nil {
+			fmt.Fprintf(w, "%s:%d:%d: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, severityWord(d.Severity))
+		}
+		dw.WriteDiagnostic(d)
+	}
+}
+
+func severityWord(s hcl.DiagnosticSeverity) string {
+	if s == hcl.DiagWarning {
+		return "warning"
+	}
+	return "error"
+}
+
+// summary counts what a plan holds, for one closing line.
+func summary(p *plan.Plan) string {
+	steps, refused := 0, 0
+	for _, d := range p.Deployments {
+		for _, s := range d.Steps {
+			steps++
+			if !s.OK {
+				refused++
+			}
+		}
+	}
+	errs, warns := 0, 0
+	for _, d := range p.Diagnostics {
+		if d.Severity == "error" {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return fmt.Sprintf("%s, %s, %s, %s (%d refused by the kernel), %s, %s",
+		plural(len(p.Kernels), "kernel"), plural(len(p.Livepatches), "livepatch release"),
+		plural(len(p.Deployments), "deployment"), plural(steps, "step"), refused,
+		plural(errs, "error"), plural(warns, "warning"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// writePlanText renders the plan for people, from the same structures the
+// JSON plan is made of.
+func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
+	c := colours(colour)
+	for _, l := range p.Livepatches {
+		mode := "replace"
+		if !l.Replace {
+			mode = "non-replace"
+		}
+		fmt.Fprintf(w, "%sLivepatch %s%s (%s, %s): fixes %s", c.bold, l.Name, c.reset, mode, l.Layout, listOrNone(l.Fixes))
+		if len(l.Drops) > 0 {
+			fmt.Fprintf(w, "; drops %s", strings.Join(l.Drops, ", "))
+		}
+		fmt.Fprintln(w)
+		for _, b := range l.Builds {
+			for _, m := range b.Modules {
+				var funcs []string
+				for _, o := range m.Objects {
+					for _, f := range o.Funcs {
+						funcs = append(funcs, f.Key)
+					}
+				}
+				fmt.Fprintf(w, "  on %s: module %s patches %s\n", b.Kernel, m.Name, listOrNone(funcs))
+			}
+		}
+	}
+	for _, d := range p.Deployments {
+		fmt.Fprintf(w, "\n%sDeployment %s%s on kernel %s", c.bold, d.Name, c.reset, d.Kernel)
+		if len(d.Modules) > 0 {
+			fmt.Fprintf(w, " (modules loaded at boot: %s)", strings.Join(d.Modules, ", "))
+		}
+		fmt.Fprintln(w)
+		for _, s := range d.Steps {
+			what := s.Livepatch
+			if what == "" {
+				what = s.Module
+			}
+			status := c.green + "ok" + c.reset
+			switch {
+			case !s.OK && s.Expect == "refused":
+				status = c.yellow + "refused, as expected: " + s.Reason + c.reset
+			case !s.OK:
+				status = c.red + "REFUSED: " + s.Reason + c.reset
+			}
+			fmt.Fprintf(w, "  %d. %s %s: %s\n", s.Index, s.Action, what, status)
+			width := 0
+			for _, ch := range s.Changes {
+				width = max(width, len(ch.Function))
+			}
+			for _, ch := range s.Changes {
+				col := c.cyan
+				switch ch.Kind {
+				case plan.Patched:
+					col = c.green
+				case plan.Reverted:
+					col = c.red
+				case plan.Repatched:
+					col = c.yellow
+				}
+				fmt.Fprintf(w, "     %s%s %-*s%s  %s -> %s\n", col, ch.Kind, width, ch.Function, c.reset, ch.From, ch.To)
+			}
+			for _, i := range s.Diagnostics {
+				d := p.Diagnostics[i]
+				col := c.red
+				if d.Severity == "warning" {
+					col = c.yellow
+				}
+				fmt.Fprintf(w, "     %s%s: %s%s\n", col, d.Severity, d.Summary, c.reset)
+			}
+		}
+		if n := len(d.Steps); n > 0 {
+			last := d.Steps[n-1].Functions
+			keys := make([]string, 0, len(last))
+			width := 0
+			for k := range last {
+				keys = append(keys, k)
+				width = max(width, len(k))
+			}
+			sort.Strings(keys)
+			fmt.Fprintf(w, "  After the last step:\n")
+			for _, k := range keys {
+				fmt.Fprintf(w, "     %-*s  %s\n", width, k, last[k])
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nPlan: %s.\n", summary(p))
+}
+
+func listOrNone(items []string) string {
+	if len(items) == 0 {
+		return "nothing"
+	}
+	return strings.Join(items, ", ")
+}

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan"
+)
+
+func newValidateCommand() *cobra.Command {
+	var noCache bool
+	cmd := &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Check a configuration and every deployment without printing the plan",
+		Args:  maxOneArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p := loadAndPlan(dirArg(args), plan.Options{NoCache: noCache})
+			writeDiagnostics(cmd.ErrOrStderr(), p)
+			if p.HasErrors() {
+				return errDiagnostics
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "The configuration is valid: %s.\n", summary(p))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&noCache, "no-cache", false, "read kernel builds afresh instead of from the index cache")
+	return cmd
+}
+
+// loadAndPlan reads a configuration directory and plans it.
+func loadAndPlan(dir string, opts plan.Options) *plan.Plan {
+	cfg, diags := lang.LoadDir(dir)
+	return plan.New(cfg, diags, opts)
+}

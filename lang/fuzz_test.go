@@ -1,0 +1,27 @@
+package lang
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary text to the reader: it must report diagnostics,
+// never panic.
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/diagnostics/*.klp.hcl")
+	examples, _ := filepath.Glob("../examples/*/*.klp.hcl")
+	for _, s := range append(seeds, examples...) {
+		if src, err := os.ReadFile(s); err == nil {
+			f.Add(src)
+		}
+	}
+	f.Add([]byte(`livepatch "x" { kernels = [kernel.k] fixes = [fix.f] drops = [fix.f] }`))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		cfg, diags := NewParser().LoadSources("testdata", map[string][]byte{"fuzz.klp.hcl": src})
+		if cfg == nil {
+			t.Fatal("nil config")
+		}
+		_ = diags.Error()
+	})
+}

@@ -1,0 +1,148 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan/klp"
+)
+
+// kernelBuild is one kernel block with, where it names symbol files, the
+// symbols of that build.
+type kernelBuild struct {
+	decl *lang.Kernel
+	syms symbolSource // nil when the block names no symbol files
+}
+
+// symbolSource is what the planner asks of a kernel build's symbols.
+type symbolSource interface {
+	// resolve finds a function or symbol of an object; file, when not
+	// empty, selects a duplicated name by its source file.
+	resolve(object, name string, sympos int, file string, wantFunc bool) (int, *symbolProblem)
+	// hasObject reports whether the build has that object.
+	hasObject(object string) bool
+	// target returns the module's srcversion and vermagic, or nil.
+	target(object string) *TargetMod
+	// exported reports whether Module.symvers exports the symbol.
+	exported(object, name string) bool
+	vermagic() string
+}
+
+// symbolProblem is why a symbol cannot be used on a build: the kernel's
+// own words where it has them, and a fuller explanation.
+type symbolProblem struct {
+	summary string
+	detail  string
+	// refusal is what the kernel logs when it meets the problem.
+	refusal *klp.Refusal
+}
+
+func (pl *planner) kernel(k *lang.Kernel) *Kernel {
+	out := &Kernel{Name: k.Name, Release: k.Release.Value, Arch: "x86_64"}
+	if k.Arch != nil {
+		out.Arch = k.Arch.Value
+	}
+	if k.Headers != nil {
+		out.Headers = k.Headers.Abs
+	}
+	if k.Source != nil {
+		out.Source = k.Source.Abs
+	}
+	if k.Config != nil {
+		out.Config = k.Config.Abs
+	}
+	if k.Vmlinux != nil {
+		out.Vmlinux = k.Vmlinux.Abs
+	}
+	kb := &kernelBuild{decl: k}
+	pl.builds[k.Name] = kb
+	if !k.HasSymbols() {
+		pl.warnf(k.DeclRange.Ptr(), "Kernel build without symbols",
+			"The kernel %q names no kallsyms, system_map, vmlinux or modules, so klpc cannot check that the functions its releases patch exist, are unique or traceable on that build; sympos is taken as written.", k.Name)
+		return out
+	}
+	syms, ok := pl.loadSymbols(k)
+	if ok {
+		kb.syms = syms
+		out.Resolved = true
+		out.Vermagic = syms.vermagic()
+	}
+	return out
+}
+
+// resolveFunc returns the sympos a release's function has on a build.
+func (kb *kernelBuild) resolveFunc(pl *planner, l *lang.Livepatch, kr lang.Ref, object string, rf *relFunc) (int, bool) {
+	fn := rf.decl
+	if kb == nil || kb.syms == nil {
+		if fn.File != nil {
+			pl.errorf(fn.File.Range.Ptr(), "Cannot select a symbol by file",
+				"The function %s selects its symbol by source file, but the kernel %q has no symbol files to look the file up in; give sympos instead, or name the build's symbols in the kernel block.",
+				fn.Name, kr.Name)
+			return 0, false
+		}
+		return fn.SymposValue(), true
+	}
+	file := ""
+	if fn.File != nil {
+		file = fn.File.Value
+	}
+	if !kb.syms.hasObject(object) {
+		pl.errorf(kr.Range.Ptr(), "Object not in kernel build",
+			"The livepatch %q patches object %q (fix %q, %s), but the kernel %q has no module of that name.",
+			l.Name, object, rf.fix.Name, fn.DeclRange, kr.Name)
+		return 0, false
+	}
+	pos, prob := kb.syms.resolve(object, fn.Name, fn.SymposValue(), file, true)
+	if prob != nil {
+		pl.errorf(fn.NameRange.Ptr(), prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
+			kr.Name, kb.decl.Release.Value, l.Name, prob.detail)
+		return 0, false
+	}
+	return pos, true
+}
+
+// resolveSymbol checks a symbol the replacement code refers to.
+func (kb *kernelBuild) resolveSymbol(pl *planner, l *lang.Livepatch, kr lang.Ref, object string, rs *relSymbol) (*Symbol, bool) {
+	s := rs.decl
+	sym := &Symbol{Name: s.Name, Sympos: s.SymposValue(), Fix: rs.fix.Name}
+	if kb == nil || kb.syms == nil {
+		if s.File != nil {
+			pl.errorf(s.File.Range.Ptr(), "Cannot select a symbol by file",
+				"The symbol %s selects its definition by source file, but the kernel %q has no symbol files to look the file up in; give sympos instead.", s.Name, kr.Name)
+			return nil, false
+		}
+		return sym, true
+	}
+	file := ""
+	if s.File != nil {
+		file = s.File.Value
+	}
+	pos, prob := kb.syms.resolve(object, s.Name, s.SymposValue(), file, false)
+	if prob != nil {
+		pl.errorf(s.NameRange.Ptr(), prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
+			kr.Name, kb.decl.Release.Value, l.Name, prob.detail)
+		return nil, false
+	}
+	sym.Sympos = pos
+	sym.Exported = kb.syms.exported(object, s.Name)
+	if sym.Exported {
+		pl.warnf(s.NameRange.Ptr(), "Symbol is exported",
+			"On kernel %q, Module.symvers exports %s from %s: the replacement code can use it through an ordinary relocation, and a .klp.sym entry is not needed.", kr.Name, s.Name, object)
+	}
+	return sym, true
+}
+
+func (kb *kernelBuild) target(object string) *TargetMod {
+	if kb == nil || kb.syms == nil || object == klp.Vmlinux {
+		return nil
+	}
+	return kb.syms.target(object)
+}
+
+// loadSymbols reads the symbol files a kernel block names.
+func (pl *planner) loadSymbols(k *lang.Kernel) (symbolSource, bool) {
+	pl.warnf(k.DeclRange.Ptr(), "Symbols not read", "Reading the symbols of kernel %q is not available in this build of klpc; sympos is taken as written.", k.Name)
+	return nil, false
+}
+
+var _ = fmt.Sprintf

@@ -1,0 +1,183 @@
+# Each check of the planner, triggered once. No symbol files: sympos is
+# taken as written.
+
+kernel "k" { # WARNING: Kernel build without symbols
+  release = "6.1.0-56-amd64"
+}
+
+kernel "other" { # WARNING: Kernel build without symbols
+  release = "6.1.0-47-amd64"
+}
+
+fix "a" {
+  object "vmlinux" {
+    func "cmdline_proc_show" {
+      new = "a_cmdline"
+    }
+  }
+  state "loglevel" {
+    id      = 1
+    version = 2
+  }
+}
+
+fix "b" {
+  object "vmlinux" {
+    func "version_proc_show" {
+      new = "b_version"
+    }
+  }
+}
+
+fix "a-again" {
+  object "vmlinux" {
+    func "cmdline_proc_show" { # ERROR: Function patched twice in one release
+      new = "other_cmdline"
+    }
+  }
+}
+
+fix "a-same" {
+  object "vmlinux" {
+    func "cmdline_proc_show" {
+      new = "a_cmdline"
+    }
+  }
+}
+
+fix "old-state" {
+  object "vmlinux" {
+    func "meminfo_proc_show" {
+      new = "m"
+    }
+  }
+  state "loglevel" {
+    id      = 1
+    version = 1
+  }
+}
+
+fix "mod" {
+  object "nfsd" {
+    func "nfsd_open" {
+      new = "n"
+    }
+  }
+}
+
+fix "by-file" {
+  object "vmlinux" {
+    func "loadavg_proc_show" {
+      new  = "l"
+      file = "fs/proc/loadavg.c" # ERROR: Cannot select a symbol by file
+    }
+  }
+}
+
+livepatch "lp1" {
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.b]
+}
+
+# Forgets fix b: the replace regression.
+livepatch "lp2" {
+  kernels = [kernel.k]
+  fixes   = [fix.a] # ERROR: Replace release drops a fix
+}
+
+# Drops fix b on purpose: no error.
+livepatch "lp3" {
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.a-same]
+  drops   = [fix.b]
+}
+
+# Two fixes, two replacements for one function.
+livepatch "lp4" {
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.a-again]
+}
+
+# Carries state 1 at version 1 only.
+livepatch "lp-old-state" {
+  kernels = [kernel.k]
+  fixes   = [fix.old-state]
+}
+
+livepatch "nr1" {
+  replace = false
+  kernels = [kernel.k]
+  fixes   = [fix.b]
+}
+
+livepatch "nr2" {
+  replace = false
+  kernels = [kernel.k]
+  fixes   = [fix.b]
+}
+
+livepatch "split" {
+  layout  = "per-object" # ERROR: Per-object modules cannot each replace
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.mod]
+}
+
+livepatch "only-other" {
+  kernels = [kernel.other]
+  fixes   = [fix.by-file]
+}
+
+deploy "regression" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.lp1
+  }
+  step "load" {
+    livepatch = livepatch.lp2
+  }
+}
+
+deploy "dropped-on-purpose" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.lp1
+  }
+  step "load" {
+    livepatch = livepatch.lp3
+  }
+}
+
+deploy "states" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.lp1
+  }
+  step "load" { # ERROR: Kernel refuses step
+    livepatch = livepatch.lp-old-state
+  }
+  step "load" {
+    livepatch = livepatch.lp-old-state
+    expect    = "refused"
+  }
+  step "disable" {
+    livepatch = livepatch.lp1
+    expect    = "refused" # ERROR: Step is not refused
+  }
+}
+
+deploy "stacking" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.nr1
+  }
+  step "load" { # WARNING: Function patched by several non-replace releases
+    livepatch = livepatch.nr2
+  }
+}
+
+deploy "wrong-kernel" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.only-other # ERROR: Livepatch not built for this kernel
+  }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run every test, the real-kernel ones included: installs what they need
+# (Debian packages, the Debian kernel packages in .cache/), then go test.
+#
+#   bash scripts/test.sh            everything
+#   KLPC_QUICK=1 bash scripts/test.sh   only what needs no download
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+if [ "${KLPC_QUICK:-0}" != 1 ]; then
+  [ -x scripts/e2e-setup.sh ] && bash scripts/e2e-setup.sh
+  bash scripts/fetch-kernels.sh 6.1.0-56 6.1.0-47
+  export KLPC_E2E=1 KLPC_INTEGRATION=1
+fi
+go vet ./...
+go test -count=1 ./... 2>&1
