@@ -1,0 +1,484 @@
+package symbols
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Spec names the input files of one kernel build. Its fields mirror the
+// attributes of the HCL kernel block; every field is optional.
+type Spec struct {
+	Kallsyms  string // saved /proc/kallsyms (plain or compressed)
+	SystemMap string // System.map
+	Vmlinux   string // vmlinux ELF
+	Modules   string // folder searched recursively for modules
+	Symvers   string // Module.symvers
+	Config    string // .config
+	Ftrace    string // saved available_filter_functions
+}
+
+// Input kinds, as Input.Kind reports them.
+const (
+	KindKallsyms  = "kallsyms"
+	KindSystemMap = "System.map"
+	KindVmlinux   = "vmlinux"
+	KindModule    = "module"
+	KindSymvers   = "Module.symvers"
+	KindConfig    = "config"
+	KindFtrace    = "available_filter_functions"
+)
+
+// Input is one file a build was loaded from.
+type Input struct {
+	Kind   string
+	Path   string
+	Size   int64
+	SHA256 string // hex
+}
+
+// Build is one kernel build: vmlinux, its modules, exports and config.
+type Build struct {
+	// Vmlinux is nil when no vmlinux symbol source was given.
+	Vmlinux *Object
+	// Modules by module name.
+	Modules map[string]*Object
+	// Exports in Module.symvers order.
+	Exports []Export
+	// Config is nil when no .config was given.
+	Config Config
+	// Inputs lists every file read, sorted by kind then path.
+	Inputs []Input
+
+	exportOnce sync.Once
+	exportIdx  map[string]int
+}
+
+// Object returns vmlinux (name "vmlinux" or "") or the named module.
+func (b *Build) Object(name string) (*Object, bool) {
+	if name == "" || name == VmlinuxName {
+		return b.Vmlinux, b.Vmlinux != nil
+	}
+	o, ok := b.Modules[ModuleName(name)]
+	return o, ok
+}
+
+// ModuleNames returns the module names in order.
+func (b *Build) ModuleNames() []string { return sortedKeys(b.Modules) }
+
+// Export looks up an exported symbol.
+func (b *Build) Export(symbol string) (Export, bool) {
+	b.exportOnce.Do(func() {
+		b.exportIdx = make(map[string]int, len(b.Exports))
+		for i, e := range b.Exports {
+			b.exportIdx[e.Symbol] = i
+		}
+	})
+	i, ok := b.exportIdx[symbol]
+	if !ok {
+		return Export{}, false
+	}
+	return b.Exports[i], true
+}
+
+// Counts sums the counts of vmlinux and every module.
+func (b *Build) Counts() Counts {
+	total := Counts{Traceable: -1}
+	add := func(c Counts) {
+		total.Symbols += c.Symbols
+		total.Functions += c.Functions
+		if c.Traceable >= 0 {
+			total.Traceable = max(total.Traceable, 0) + c.Traceable
+		}
+	}
+	if b.Vmlinux != nil {
+		add(b.Vmlinux.Counts())
+	}
+	for _, n := range b.ModuleNames() {
+		add(b.Modules[n].Counts())
+	}
+	return total
+}
+
+// Load reads a build from its input files, without the cache.
+func Load(spec Spec) (*Build, error) {
+	spec, err := spec.absolute()
+	if err != nil {
+		return nil, err
+	}
+	files, err := spec.files()
+	if err != nil {
+		return nil, err
+	}
+	return load(files)
+}
+
+// inputFile is one file of a spec with its kind, before it is read.
+type inputFile struct {
+	kind string
+	path string
+}
+
+// files lists the files a spec names, expanding the modules folder.
+func (s Spec) files() ([]inputFile, error) {
+	var out []inputFile
+	for _, f := range []inputFile{
+		{KindKallsyms, s.Kallsyms}, {KindSystemMap, s.SystemMap}, {KindVmlinux, s.Vmlinux},
+		{KindSymvers, s.Symvers}, {KindConfig, s.Config}, {KindFtrace, s.Ftrace},
+	} {
+		if f.path == "" {
+			continue
+		}
+		st, err := os.Stat(f.path)
+		if err != nil {
+			return nil, err
+		}
+		if st.IsDir() {
+			return nil, &ParseError{File: f.path, Msg: "is a directory, want a " + f.kind + " file"}
+		}
+		out = append(out, f)
+	}
+	if s.Modules != "" {
+		paths, err := findModuleFiles(s.Modules)
+		if err != nil {
+			return nil, err
+		}
+		if len(paths) == 0 {
+			return nil, &ParseError{File: s.Modules, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
+		}
+		for _, p := range paths {
+			out = append(out, inputFile{KindModule, p})
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("kernel build has no input files")
+	}
+	return out, nil
+}
+
+// load reads and hashes every input, modules in parallel.
+func load(files []inputFile) (*Build, error) {
+	b := &Build{Modules: map[string]*Object{}}
+	inputs := make([]Input, len(files))
+	var cfgErr error
+	// The config decides the module loader rules, so read it first.
+	for i, f := range files {
+		if f.kind != KindConfig {
+			continue
+		}
+		data, release, in, err := readHashed(f)
+		defer release()
+		if err == nil {
+			b.Config, err = parseConfig(f.path, mustDecompress(f.path, data, &err))
+		}
+		inputs[i], cfgErr = in, err
+	}
+	if cfgErr != nil {
+		return nil, cfgErr
+	}
+	rules := rulesFromConfig(b.Config)
+
+	var kallsyms *Kallsyms
+	var sysmap, elf *Object
+	var ff *FilterFunctions
+	errs := make([]error, len(files))
+	mods := make([]*Object, len(files))
+	parallel(len(files), func(i int) {
+		f := files[i]
+		if f.kind == KindConfig {
+			return
+		}
+		data, release, in, err := readHashed(f)
+		defer release()
+		inputs[i] = in
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		switch f.kind {
+		case KindModule:
+			mods[i], errs[i] = parseModuleBytes(f.path, data, rules)
+			return
+		case KindVmlinux:
+			// A vmlinux may be hundreds of megabytes; it is read by ReadAt
+			// from the file rather than kept from the hashing pass.
+			elf, errs[i] = ReadVmlinux(f.path)
+			return
+		}
+		data, err = decompress(f.path, data)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		switch f.kind {
+		case KindKallsyms:
+			kallsyms, errs[i] = parseKallsyms(f.path, data)
+		case KindSystemMap:
+			sysmap, errs[i] = parseSystemMap(f.path, data)
+		case KindSymvers:
+			b.Exports, errs[i] = parseSymvers(f.path, data)
+		case KindFtrace:
+			ff, errs[i] = parseFilterFunctions(f.path, data)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	// vmlinux: kallsyms is the kernel's own order and wins; an ELF adds
+	// source files and call sites to it, or stands alone; System.map is
+	// the fallback.
+	switch {
+	case kallsyms != nil:
+		b.Vmlinux = kallsyms.Vmlinux
+		if elf != nil {
+			annotate(b.Vmlinux, elf)
+		}
+		for n, m := range kallsyms.Modules {
+			b.Modules[n] = m
+		}
+	case elf != nil:
+		b.Vmlinux = elf
+	case sysmap != nil:
+		b.Vmlinux = sysmap
+	}
+	// Modules read from files replace what kallsyms showed for them: same
+	// order, plus call sites and .modinfo.
+	for i, m := range mods {
+		if m == nil {
+			continue
+		}
+		if prev, ok := b.Modules[m.Name]; ok && prev.Source == "module" {
+			return nil, &ParseError{File: files[i].path, Msg: "module " + m.Name + " is also provided by " + prev.Path}
+		}
+		b.Modules[m.Name] = m
+	}
+	if ff != nil {
+		if b.Vmlinux != nil && b.Vmlinux.Source != "vmlinux" {
+			b.Vmlinux.applyFilterFunctions(ff.Vmlinux)
+		}
+		for n, m := range b.Modules {
+			if m.Source == "kallsyms" {
+				m.applyFilterFunctions(ff.Modules[n])
+			}
+		}
+	}
+	sort.SliceStable(inputs, func(i, j int) bool {
+		if inputs[i].Kind != inputs[j].Kind {
+			return inputs[i].Kind < inputs[j].Kind
+		}
+		return inputs[i].Path < inputs[j].Path
+	})
+	b.Inputs = inputs
+	return b, nil
+}
+
+// annotate copies source files, sizes and traceability from an ELF-derived
+// object onto the kallsyms-ordered one. Symbols are paired by name and
+// occurrence, not address, because KASLR moves every address at boot.
+func annotate(dst, src *Object) {
+	for i := range dst.Symbols {
+		d := &dst.Symbols[i]
+		want := dst.Lookup(d.Name)
+		have := src.Lookup(d.Name)
+		if len(want) != len(have) {
+			continue
+		}
+		for k, j := range want {
+			if int(j) == i {
+				s := &src.Symbols[have[k]]
+				d.File, d.Size, d.Traceable = s.File, s.Size, s.Traceable
+				break
+			}
+		}
+	}
+}
+
+func mustDecompress(path string, data []byte, errp *error) []byte {
+	out, err := decompress(path, data)
+	if err != nil {
+		*errp = err
+		return nil
+	}
+	return out
+}
+
+// readHashed maps a whole input file and hashes its bytes as stored. The
+// data is valid until release is called; parsers copy what they keep.
+func readHashed(f inputFile) ([]byte, func(), Input, error) {
+	in := Input{Kind: f.kind, Path: f.path}
+	if f.kind == KindVmlinux {
+		sum, size, err := hashFile(f.path)
+		in.SHA256, in.Size = sum, size
+		return nil, func() {}, in, err
+	}
+	data, release, err := readPooled(f.path)
+	if err != nil {
+		return nil, func() {}, in, err
+	}
+	sum := sha256.Sum256(data)
+	in.SHA256, in.Size = hex.EncodeToString(sum[:]), int64(len(data))
+	return data, release, in, nil
+}
+
+func hashFile(path string) (string, int64, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	n, err := fh.WriteTo(h)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// Discover finds the inputs of a build in a folder, for `klpc index DIR`:
+// kallsyms[.gz], System.map*, vmlinux, Module.symvers[.gz], .config,
+// config*, available_filter_functions[.gz], and modules in modules/ or
+// lib/modules/<release>/, also under boot/. Debian's placeholder System.map
+// is skipped (ReadSystemMap explains why, if called on it).
+func Discover(dir string) (Spec, error) {
+	var s Spec
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return s, err
+	}
+	pick := func(dst *string, p string) {
+		if *dst == "" {
+			*dst = p
+		}
+	}
+	for _, e := range ents {
+		n, p := e.Name(), filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			switch n {
+			case "modules":
+				pick(&s.Modules, p)
+			case "boot":
+				sub, err := Discover(p)
+				if err == nil {
+					mergeSpec(&s, sub)
+				}
+			case "lib":
+				rel, _ := os.ReadDir(filepath.Join(p, "modules"))
+				for _, r := range rel {
+					if r.IsDir() {
+						pick(&s.Modules, filepath.Join(p, "modules", r.Name()))
+						break
+					}
+				}
+			}
+			continue
+		}
+		switch {
+		case n == "kallsyms" || strings.HasPrefix(n, "kallsyms."):
+			pick(&s.Kallsyms, p)
+		case strings.HasPrefix(n, "System.map"):
+			pick(&s.SystemMap, p)
+		case n == "vmlinux" || strings.HasPrefix(n, "vmlinux-") && !strings.HasPrefix(n, "vmlinuz"):
+			pick(&s.Vmlinux, p)
+		case n == "Module.symvers" || strings.HasPrefix(n, "Module.symvers."):
+			pick(&s.Symvers, p)
+		case n == ".config" || n == "config" || strings.HasPrefix(n, "config-") || strings.HasPrefix(n, "config."):
+			pick(&s.Config, p)
+		case n == "available_filter_functions" || strings.HasPrefix(n, "available_filter_functions."):
+			pick(&s.Ftrace, p)
+		}
+	}
+	if s.SystemMap != "" && isPlaceholderSystemMap(s.SystemMap) {
+		s.SystemMap = ""
+	}
+	if s == (Spec{}) {
+		return s, &ParseError{File: dir, Msg: "no kernel build files found (kallsyms, System.map, vmlinux, modules, Module.symvers, config)"}
+	}
+	return s, nil
+}
+
+func mergeSpec(dst *Spec, src Spec) {
+	for _, p := range []struct{ d, s *string }{
+		{&dst.Kallsyms, &src.Kallsyms}, {&dst.SystemMap, &src.SystemMap}, {&dst.Vmlinux, &src.Vmlinux},
+		{&dst.Modules, &src.Modules}, {&dst.Symvers, &src.Symvers}, {&dst.Config, &src.Config}, {&dst.Ftrace, &src.Ftrace},
+	} {
+		if *p.d == "" {
+			*p.d = *p.s
+		}
+	}
+}
+
+func isPlaceholderSystemMap(path string) bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	buf := make([]byte, 256)
+	n, _ := fh.Read(buf)
+	return strings.Contains(string(buf[:n]), debianSystemMapPlaceholder)
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS workers.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// bufPool recycles file buffers: indexing a module tree reads thousands of
+// files whose bytes are only needed until they are hashed and parsed.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// readPooled reads a whole file into a pooled buffer; release returns it.
+// Files larger than 64 MiB are mapped instead, so the pool never pins a
+// huge buffer.
+func readPooled(path string) ([]byte, func(), error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	size := st.Size()
+	if size > 64<<20 {
+		return mapFile(path)
+	}
+	bp := bufPool.Get().(*[]byte)
+	if int64(cap(*bp)) < size+1 {
+		*bp = make([]byte, size+1)
+	}
+	buf := (*bp)[:size+1]
+	n, err := io.ReadFull(fh, buf)
+	if err != io.ErrUnexpectedEOF && err != nil {
+		bufPool.Put(bp)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// The file may have changed size since Stat; n is what was read.
+	return buf[:n], func() { bufPool.Put(bp) }, nil
+}

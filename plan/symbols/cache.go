@@ -1,0 +1,523 @@
+package symbols
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"unsafe"
+)
+
+// The index cache.
+//
+// An index entry lives in <dir>/<key>.idx, where key is the SHA-256 of the
+// format version and of every input's kind, absolute path and content
+// SHA-256. Entries are written to a temporary file and renamed into place,
+// so readers never see a partial entry; every entry starts with a magic
+// number, the format version, the payload length and a CRC-32C of the
+// payload, and one that fails any check is ignored and rebuilt.
+//
+// Hashing a large module tree costs more than reading a small cached
+// index, so each spec also has a memo, <dir>/spec-<hash of its paths>.memo,
+// that records for every input file its size, modification and change
+// times, inode and device alongside its content hash. When all of them
+// still match, the content hashes are taken from the memo instead of being
+// recomputed. The change time (ctime) cannot be set from user space, so a
+// file rewritten in place with the same size and a forged mtime still
+// invalidates the memo; the memo is written only when no input changed
+// while it was being hashed.
+
+// Options control LoadCached.
+type Options struct {
+	// NoCache reads every input and neither reads nor writes the cache.
+	NoCache bool
+	// Dir overrides the cache folder. Empty means $KLPC_CACHE_DIR, or
+	// os.UserCacheDir()/klpc/index.
+	Dir string
+}
+
+// cacheVersion changes whenever the encoding or the meaning of a field
+// changes, which invalidates every older entry.
+const cacheVersion = 1
+
+var (
+	indexMagic = [8]byte{'K', 'L', 'P', 'C', 'I', 'D', 'X', 0}
+	memoMagic  = [8]byte{'K', 'L', 'P', 'C', 'M', 'E', 'M', 0}
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+)
+
+// CacheDir returns the folder index entries are kept in.
+func CacheDir() (string, error) {
+	if d := os.Getenv("KLPC_CACHE_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "klpc", "index"), nil
+}
+
+// LoadCached loads a build, from the cache when an entry for exactly these
+// input contents exists, and stores what it had to build. Failing to write
+// the cache is not an error: the build is returned anyway.
+func LoadCached(spec Spec, opts Options) (*Build, error) {
+	spec, err := spec.absolute()
+	if err != nil {
+		return nil, err
+	}
+	files, err := spec.files()
+	if err != nil {
+		return nil, err
+	}
+	if opts.NoCache {
+		return load(files)
+	}
+	dir := opts.Dir
+	if dir == "" {
+		if dir, err = CacheDir(); err != nil {
+			return load(files)
+		}
+	}
+	memoPath := filepath.Join(dir, "spec-"+specHash(files)+".memo")
+	before := statAll(files)
+	if m, ok := readMemo(memoPath); ok && m.matches(files, before) {
+		if b, ok := readIndex(filepath.Join(dir, m.key+".idx")); ok {
+			return b, nil
+		}
+	}
+	b, err := load(files)
+	if err != nil {
+		return nil, err
+	}
+	key := indexKey(b.Inputs)
+	if os.MkdirAll(dir, 0o755) == nil {
+		_ = writeAtomic(filepath.Join(dir, key+".idx"), envelope(indexMagic, encodeBuild(b)))
+		// Only remember hashes of files that did not change meanwhile.
+		if after := statAll(files); slices.Equal(before, after) && !slices.Contains(before, fileStat{}) {
+			_ = writeAtomic(memoPath, envelope(memoMagic, encodeMemo(memo{key: key, files: files, stats: before, inputs: b.Inputs})))
+		}
+	}
+	return b, nil
+}
+
+// absolute makes every path absolute, so that cache keys and recorded
+// paths do not depend on the working directory.
+func (s Spec) absolute() (Spec, error) {
+	for _, p := range []*string{&s.Kallsyms, &s.SystemMap, &s.Vmlinux, &s.Modules, &s.Symvers, &s.Config, &s.Ftrace} {
+		if *p == "" {
+			continue
+		}
+		a, err := filepath.Abs(*p)
+		if err != nil {
+			return s, err
+		}
+		*p = a
+	}
+	return s, nil
+}
+
+func specHash(files []inputFile) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "klpc spec v%d\n", cacheVersion)
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%s\n", f.kind, f.path)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func indexKey(inputs []Input) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "klpc index v%d\n", cacheVersion)
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\n", in.Kind, in.Path, in.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fileStat identifies a file version without reading it.
+type fileStat struct {
+	size, mtime, ctime int64
+	ino, dev           uint64
+}
+
+func statAll(files []inputFile) []fileStat {
+	out := make([]fileStat, len(files))
+	for i, f := range files {
+		st, err := os.Stat(f.path)
+		if err != nil {
+			continue
+		}
+		out[i] = statIdentity(st)
+	}
+	return out
+}
+
+type memo struct {
+	key    string
+	files  []inputFile
+	stats  []fileStat
+	inputs []Input
+}
+
+func (m memo) matches(files []inputFile, stats []fileStat) bool {
+	return slices.Equal(m.files, files) && slices.Equal(m.stats, stats) && !slices.Contains(stats, fileStat{})
+}
+
+func encodeMemo(m memo) []byte {
+	var e encoder
+	e.str(m.key)
+	e.uvarint(uint64(len(m.files)))
+	for i, f := range m.files {
+		e.str(f.kind)
+		e.str(f.path)
+		s := m.stats[i]
+		e.uvarint(uint64(s.size))
+		e.uvarint(uint64(s.mtime))
+		e.uvarint(uint64(s.ctime))
+		e.uvarint(s.ino)
+		e.uvarint(s.dev)
+	}
+	e.inputs(m.inputs)
+	return e.buf
+}
+
+func readMemo(path string) (memo, bool) {
+	var m memo
+	payload, ok := openEnvelope(path, memoMagic)
+	if !ok {
+		return m, false
+	}
+	d := decoder{s: payload}
+	m.key = d.str()
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		f := inputFile{kind: d.str(), path: d.str()}
+		s := fileStat{size: int64(d.uvarint()), mtime: int64(d.uvarint()), ctime: int64(d.uvarint()), ino: d.uvarint(), dev: d.uvarint()}
+		m.files = append(m.files, f)
+		m.stats = append(m.stats, s)
+	}
+	m.inputs = d.inputs()
+	return m, d.done()
+}
+
+func readIndex(path string) (*Build, bool) {
+	payload, ok := openEnvelope(path, indexMagic)
+	if !ok {
+		return nil, false
+	}
+	b, err := decodeBuild(payload)
+	return b, err == nil
+}
+
+// envelope frames a payload: magic, version, length, CRC-32C, payload.
+func envelope(magic [8]byte, payload []byte) []byte {
+	out := make([]byte, 0, 24+len(payload))
+	out = append(out, magic[:]...)
+	out = binary.LittleEndian.AppendUint32(out, cacheVersion)
+	out = binary.LittleEndian.AppendUint64(out, uint64(len(payload)))
+	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(payload, castagnoli))
+	return append(out, payload...)
+}
+
+// openEnvelope reads and validates a framed file, returning its payload as
+// a string (decoded names become substrings of it, without copies).
+func openEnvelope(path string, magic [8]byte) (string, bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil || len(raw) < 24 || [8]byte(raw[:8]) != magic {
+		return "", false
+	}
+	if binary.LittleEndian.Uint32(raw[8:]) != cacheVersion {
+		return "", false
+	}
+	n := binary.LittleEndian.Uint64(raw[12:])
+	payload := raw[24:]
+	if uint64(len(payload)) != n || binary.LittleEndian.Uint32(raw[20:]) != crc32.Checksum(payload, castagnoli) {
+		return "", false
+	}
+	// raw is private to this call and never written again, so the payload
+	// can be viewed as a string without copying the whole entry.
+	return unsafe.String(unsafe.SliceData(payload), len(payload)), true
+}
+
+// writeAtomic writes data to a temporary file in the same folder and
+// renames it over path.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// encoder writes the compact binary form: unsigned varints, and strings as
+// a varint length followed by the bytes.
+type encoder struct{ buf []byte }
+
+func (e *encoder) uvarint(v uint64) { e.buf = binary.AppendUvarint(e.buf, v) }
+func (e *encoder) byte(b byte)      { e.buf = append(e.buf, b) }
+func (e *encoder) str(s string) {
+	e.uvarint(uint64(len(s)))
+	e.buf = append(e.buf, s...)
+}
+func (e *encoder) strs(ss []string) {
+	e.uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+
+func (e *encoder) inputs(ins []Input) {
+	e.uvarint(uint64(len(ins)))
+	for _, in := range ins {
+		e.str(in.Kind)
+		e.str(in.Path)
+		e.uvarint(uint64(in.Size))
+		e.str(in.SHA256)
+	}
+}
+
+// Symbol flag bits in the encoding.
+const (
+	flagFunc        = 1 << 0
+	flagLoadingOnly = 1 << 1
+	flagTraceShift  = 2 // two bits of Tristate
+)
+
+func (e *encoder) object(o *Object) {
+	e.str(o.Name)
+	e.str(o.Path)
+	e.str(o.Source)
+	e.str(o.SrcVersion)
+	e.str(o.Vermagic)
+	e.strs(o.Depends)
+	if o.RealAddrs {
+		e.byte(1)
+	} else {
+		e.byte(0)
+	}
+	// Source files repeat for many symbols: store each once.
+	fileIdx := map[string]uint64{}
+	var files []string
+	for i := range o.Symbols {
+		if f := o.Symbols[i].File; f != "" {
+			if _, ok := fileIdx[f]; !ok {
+				files = append(files, f)
+				fileIdx[f] = uint64(len(files))
+			}
+		}
+	}
+	e.strs(files)
+	e.uvarint(uint64(len(o.Symbols)))
+	for i := range o.Symbols {
+		s := &o.Symbols[i]
+		e.str(s.Name)
+		e.uvarint(s.Addr)
+		e.uvarint(s.Size)
+		e.byte(s.Type)
+		var fl byte
+		if s.Func {
+			fl |= flagFunc
+		}
+		if s.LoadingOnly {
+			fl |= flagLoadingOnly
+		}
+		fl |= byte(s.Traceable) << flagTraceShift
+		e.byte(fl)
+		e.uvarint(fileIdx[s.File])
+	}
+}
+
+func encodeBuild(b *Build) []byte {
+	e := encoder{buf: make([]byte, 0, 1<<20)}
+	e.inputs(b.Inputs)
+	if b.Config == nil {
+		e.byte(0)
+	} else {
+		e.byte(1)
+		keys := sortedKeys(b.Config)
+		e.uvarint(uint64(len(keys)))
+		for _, k := range keys {
+			e.str(k)
+			e.str(b.Config[k])
+		}
+	}
+	e.uvarint(uint64(len(b.Exports)))
+	for _, x := range b.Exports {
+		e.str(x.Symbol)
+		e.uvarint(uint64(x.CRC))
+		e.str(x.Module)
+		e.str(x.Type)
+		e.str(x.Namespace)
+	}
+	if b.Vmlinux == nil {
+		e.byte(0)
+	} else {
+		e.byte(1)
+		e.object(b.Vmlinux)
+	}
+	names := b.ModuleNames()
+	e.uvarint(uint64(len(names)))
+	for _, n := range names {
+		e.object(b.Modules[n])
+	}
+	return e.buf
+}
+
+// decoder reads what encoder wrote. The first error sticks; later reads
+// return zero values, so callers check err once at the end.
+type decoder struct {
+	s   string
+	err error
+}
+
+var errCorrupt = errors.New("corrupt cache entry")
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	var v uint64
+	var shift uint
+	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
+		c := d.s[i]
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			d.s = d.s[i+1:]
+			return v
+		}
+		shift += 7
+	}
+	d.err = errCorrupt
+	return 0
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.s) == 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	c := d.s[0]
+	d.s = d.s[1:]
+	return c
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.s)) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := d.s[:n]
+	d.s = d.s[n:]
+	return s
+}
+
+// count reads a collection length, rejecting lengths that cannot fit in
+// what is left (each element takes at least one byte).
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.err = errCorrupt
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) strs() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+
+func (d *decoder) inputs() []Input {
+	n := d.count()
+	out := make([]Input, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		out = append(out, Input{Kind: d.str(), Path: d.str(), Size: int64(d.uvarint()), SHA256: d.str()})
+	}
+	return out
+}
+
+func (d *decoder) done() bool { return d.err == nil && len(d.s) == 0 }
+
+func (d *decoder) object() *Object {
+	o := &Object{Name: d.str(), Path: d.str(), Source: d.str(), SrcVersion: d.str(), Vermagic: d.str(), Depends: d.strs()}
+	o.RealAddrs = d.byte() == 1
+	files := d.strs()
+	n := d.count()
+	o.Symbols = make([]Symbol, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		s := &o.Symbols[i]
+		s.Name = d.str()
+		s.Addr = d.uvarint()
+		s.Size = d.uvarint()
+		s.Type = d.byte()
+		fl := d.byte()
+		s.Func = fl&flagFunc != 0
+		s.LoadingOnly = fl&flagLoadingOnly != 0
+		s.Traceable = Tristate(fl >> flagTraceShift & 3)
+		if s.Traceable > Yes {
+			d.err = errCorrupt
+		}
+		if fi := d.uvarint(); fi > 0 {
+			if fi > uint64(len(files)) {
+				d.err = errCorrupt
+				break
+			}
+			s.File = files[fi-1]
+		}
+	}
+	return o
+}
+
+func decodeBuild(payload string) (*Build, error) {
+	d := decoder{s: payload}
+	b := &Build{Modules: map[string]*Object{}}
+	b.Inputs = d.inputs()
+	if d.byte() == 1 {
+		n := d.count()
+		b.Config = make(Config, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			b.Config[d.str()] = d.str()
+		}
+	}
+	n := d.count()
+	b.Exports = make([]Export, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		b.Exports = append(b.Exports, Export{Symbol: d.str(), CRC: uint32(d.uvarint()), Module: d.str(), Type: d.str(), Namespace: d.str()})
+	}
+	if d.byte() == 1 {
+		b.Vmlinux = d.object()
+	}
+	n = d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		o := d.object()
+		b.Modules[o.Name] = o
+	}
+	if !d.done() {
+		return nil, errCorrupt
+	}
+	return b, nil
+}

@@ -1,0 +1,179 @@
+package symbols
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fixtureSpec is the committed fixture build.
+func fixtureSpec(t testing.TB) Spec {
+	t.Helper()
+	s, err := Discover(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// sameBuild compares the data of two builds (not their lazily built
+// lookup indexes).
+func sameBuild(t *testing.T, a, b *Build) {
+	t.Helper()
+	if !reflect.DeepEqual(a.Inputs, b.Inputs) || !reflect.DeepEqual(a.Exports, b.Exports) || !reflect.DeepEqual(a.Config, b.Config) {
+		t.Fatal("inputs, exports or config differ")
+	}
+	objs := func(b *Build) []*Object {
+		out := []*Object{b.Vmlinux}
+		for _, n := range b.ModuleNames() {
+			out = append(out, b.Modules[n])
+		}
+		return out
+	}
+	oa, ob := objs(a), objs(b)
+	if len(oa) != len(ob) {
+		t.Fatalf("%d vs %d objects", len(oa), len(ob))
+	}
+	for i := range oa {
+		x, y := oa[i], ob[i]
+		if x.Name != y.Name || x.Path != y.Path || x.Source != y.Source || x.SrcVersion != y.SrcVersion ||
+			x.Vermagic != y.Vermagic || !reflect.DeepEqual(x.Depends, y.Depends) || x.RealAddrs != y.RealAddrs ||
+			!reflect.DeepEqual(x.Symbols, y.Symbols) {
+			t.Fatalf("object %s differs after a cache round trip", x.Name)
+		}
+	}
+}
+
+func TestCacheRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixtureSpec(t)
+	cold, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.idx"))
+	memos, _ := filepath.Glob(filepath.Join(dir, "*.memo"))
+	if len(entries) != 1 || len(memos) != 1 {
+		t.Fatalf("cache holds %v %v", entries, memos)
+	}
+	warm, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBuild(t, cold, warm)
+	nocache, err := LoadCached(spec, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBuild(t, cold, nocache)
+	if r := warm.Modules["virtio_pci"].Resolve("vp_get", 2, ""); r.Problem != OK {
+		t.Error(r.Describe())
+	}
+}
+
+func TestCacheDamagedEntriesAreRebuilt(t *testing.T) {
+	spec := fixtureSpec(t)
+	damage := map[string]func([]byte) []byte{
+		"truncated":   func(b []byte) []byte { return b[:len(b)/2] },
+		"flipped bit": func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b },
+		"bad magic":   func(b []byte) []byte { b[0] = 'X'; return b },
+		"old version": func(b []byte) []byte { b[8]++; return b },
+		"empty":       func(b []byte) []byte { return nil },
+	}
+	for name, fn := range damage {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			want, err := LoadCached(spec, Options{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pat := range []string{"*.idx", "*.memo"} {
+				paths, _ := filepath.Glob(filepath.Join(dir, pat))
+				for _, p := range paths {
+					data, _ := os.ReadFile(p)
+					if err := os.WriteFile(p, fn(data), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := LoadCached(spec, Options{Dir: dir})
+				if err != nil {
+					t.Fatalf("damaged %s: %v", pat, err)
+				}
+				sameBuild(t, want, got)
+			}
+		})
+	}
+}
+
+func TestCacheInvalidatedByContent(t *testing.T) {
+	dir := t.TempDir()
+	src := t.TempDir()
+	cfg := filepath.Join(src, "config")
+	os.WriteFile(cfg, []byte("CONFIG_A=y\n"), 0o644)
+	spec := Spec{Config: cfg}
+	b1, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil || b1.Config["CONFIG_A"] != "y" {
+		t.Fatal(err, b1.Config)
+	}
+	// Same size, same mtime, new content: the change time and content
+	// hash still catch it.
+	st, _ := os.Stat(cfg)
+	os.WriteFile(cfg, []byte("CONFIG_A=m\n"), 0o644)
+	os.Chtimes(cfg, st.ModTime(), st.ModTime())
+	time.Sleep(10 * time.Millisecond)
+	b2, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil || b2.Config["CONFIG_A"] != "m" {
+		t.Fatalf("stale cache entry used: %v %v", err, b2.Config)
+	}
+}
+
+func TestCacheDirFromEnv(t *testing.T) {
+	t.Setenv("KLPC_CACHE_DIR", "/some/where")
+	if d, _ := CacheDir(); d != "/some/where" {
+		t.Errorf("CacheDir = %s", d)
+	}
+	t.Setenv("KLPC_CACHE_DIR", "")
+	if d, err := CacheDir(); err == nil && !strings.HasSuffix(d, filepath.Join("klpc", "index")) {
+		t.Errorf("CacheDir = %s", d)
+	}
+}
+
+func TestDecodeNeverPanics(t *testing.T) {
+	b := loadFixture(t)
+	enc := encodeBuild(b)
+	// Every prefix of a valid payload must fail cleanly.
+	for _, n := range []int{0, 1, 7, 100, len(enc) / 3, len(enc) - 1} {
+		if _, err := decodeBuild(string(enc[:n])); err == nil {
+			t.Errorf("prefix %d decoded", n)
+		}
+	}
+}
+
+// BenchmarkLoadCachedWarm is the planner's path: a small build already in
+// the cache (kallsyms.gz of ~94k symbols, four modules, symvers, config).
+func BenchmarkLoadCachedWarm(b *testing.B) {
+	dir := b.TempDir()
+	spec := fixtureSpec(b)
+	if _, err := LoadCached(spec, Options{Dir: dir}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := LoadCached(spec, Options{Dir: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadFixturesCold reads and hashes every fixture input.
+func BenchmarkLoadFixturesCold(b *testing.B) {
+	spec := fixtureSpec(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := Load(spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

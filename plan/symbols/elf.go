@@ -1,0 +1,417 @@
+package symbols
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// This file holds a small ELF64 little-endian reader. debug/elf would do,
+// but it reads every section header name, program header and symbol into
+// fresh allocations; indexing thousands of modules needs only the section
+// headers, .symtab/.strtab, .modinfo and the __mcount_loc relocations, read
+// with a handful of pread calls per file.
+
+// ELF constants used below (include/uapi/linux/elf.h).
+const (
+	shtSymtab      = 2
+	shtStrtab      = 3
+	shtRela        = 4
+	shtNobits      = 8
+	shtSymtabShndx = 18
+
+	shfWrite     = 0x1
+	shfAlloc     = 0x2
+	shfExecinstr = 0x4
+
+	shnUndef     = 0
+	shnLoreserve = 0xff00
+	shnAbs       = 0xfff1
+	shnCommon    = 0xfff2
+	shnXindex    = 0xffff
+
+	sttObject  = 1
+	sttFunc    = 2
+	sttSection = 3
+	sttFile    = 4
+	sttIfunc   = 10
+
+	stbLocal  = 0
+	stbGlobal = 1
+	stbWeak   = 2
+
+	etRel = 1
+
+	symSize  = 24
+	relaSize = 24
+	shdrSize = 64
+
+	// maxSection bounds one section read, so a corrupt size cannot make us
+	// allocate unbounded memory.
+	maxSection = 1 << 30
+)
+
+type elfSection struct {
+	name    string
+	typ     uint32
+	flags   uint64
+	addr    uint64
+	off     uint64
+	size    uint64
+	link    uint32
+	info    uint32
+	entsize uint64
+}
+
+type elfFile struct {
+	path string
+	// data holds the whole file when it is in memory; sections are then
+	// sub-slices of it instead of copies. Otherwise r is read with ReadAt.
+	data     []byte
+	r        io.ReaderAt
+	size     int64
+	typ      uint16
+	sections []elfSection
+}
+
+type elfSym struct {
+	name  string
+	value uint64
+	size  uint64
+	info  uint8
+	shndx uint32
+}
+
+func (s *elfSym) typ() uint8  { return s.info & 0xf }
+func (s *elfSym) bind() uint8 { return s.info >> 4 }
+
+var le = binary.LittleEndian
+
+func (f *elfFile) readAt(off, n uint64, what string) ([]byte, error) {
+	if n > maxSection {
+		return nil, parseErr(f.path, 0, "%s is implausibly large (%d bytes)", what, n)
+	}
+	if off > uint64(f.size) || n > uint64(f.size)-off {
+		return nil, parseErr(f.path, 0, "truncated ELF file: %s at offset %d+%d is past the end (%d bytes)", what, off, n, f.size)
+	}
+	if f.data != nil {
+		return f.data[off : off+n : off+n], nil
+	}
+	buf := make([]byte, n)
+	if _, err := f.r.ReadAt(buf, int64(off)); err != nil && !(err == io.EOF && uint64(len(buf)) == n) {
+		return nil, parseErr(f.path, 0, "reading %s: %v", what, err)
+	}
+	return buf, nil
+}
+
+// openELF reads the ELF header and section headers.
+func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
+	f := &elfFile{path: path, r: r, size: size}
+	if br, ok := r.(*bytesReaderAt); ok {
+		f.data = br.b
+	}
+	if size < 64 {
+		return nil, parseErr(path, 0, "not an ELF file (only %d bytes)", size)
+	}
+	h, err := f.readAt(0, 64, "ELF header")
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(h, []byte("\x7fELF")) {
+		return nil, parseErr(path, 0, "not an ELF file (bad magic)")
+	}
+	if h[4] != 2 || h[5] != 1 {
+		return nil, parseErr(path, 0, "unsupported ELF class/encoding (want 64-bit little-endian)")
+	}
+	f.typ = le.Uint16(h[16:])
+	shoff := le.Uint64(h[40:])
+	shentsize := le.Uint16(h[58:])
+	shnum := uint64(le.Uint16(h[60:]))
+	shstrndx := uint32(le.Uint16(h[62:]))
+	if shoff == 0 {
+		return nil, parseErr(path, 0, "ELF file has no section headers")
+	}
+	if shentsize != shdrSize {
+		return nil, parseErr(path, 0, "bad ELF section header size %d", shentsize)
+	}
+	// Extended numbering: with more than SHN_LORESERVE sections the real
+	// count and string table index live in section header 0.
+	if shnum == 0 || shstrndx == shnXindex {
+		sh0, err := f.readAt(shoff, shdrSize, "section header 0")
+		if err != nil {
+			return nil, err
+		}
+		if shnum == 0 {
+			shnum = le.Uint64(sh0[32:])
+		}
+		if shstrndx == shnXindex {
+			shstrndx = le.Uint32(sh0[40:])
+		}
+	}
+	if shnum == 0 || shnum > 1<<24 {
+		return nil, parseErr(path, 0, "bad ELF section count %d", shnum)
+	}
+	raw, err := f.readAt(shoff, shnum*shdrSize, "section headers")
+	if err != nil {
+		return nil, err
+	}
+	f.sections = make([]elfSection, shnum)
+	nameOffs := make([]uint32, shnum)
+	for i := range f.sections {
+		b := raw[i*shdrSize:]
+		nameOffs[i] = le.Uint32(b)
+		f.sections[i] = elfSection{
+			typ: le.Uint32(b[4:]), flags: le.Uint64(b[8:]), addr: le.Uint64(b[16:]),
+			off: le.Uint64(b[24:]), size: le.Uint64(b[32:]), link: le.Uint32(b[40:]),
+			info: le.Uint32(b[44:]), entsize: le.Uint64(b[56:]),
+		}
+	}
+	if uint64(shstrndx) >= shnum {
+		return nil, parseErr(path, 0, "bad section name table index %d", shstrndx)
+	}
+	names, err := f.sectionData(int(shstrndx), "section name table")
+	if err != nil {
+		return nil, err
+	}
+	// One string for all names; section names are substrings of it.
+	all := string(names)
+	for i := range f.sections {
+		if off := int(nameOffs[i]); off < len(all) {
+			n := all[off:]
+			if j := strings.IndexByte(n, 0); j >= 0 {
+				n = n[:j]
+			}
+			f.sections[i].name = n
+		}
+	}
+	return f, nil
+}
+
+func (f *elfFile) sectionData(i int, what string) ([]byte, error) {
+	s := &f.sections[i]
+	if s.typ == shtNobits {
+		return nil, nil
+	}
+	return f.readAt(s.off, s.size, what+" ("+s.name+")")
+}
+
+func (f *elfFile) section(name string) int {
+	for i := range f.sections {
+		if f.sections[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// symbols reads the symbol table. Entry 0 (the null symbol) is included so
+// indexes match relocation symbol indexes.
+func (f *elfFile) symbols() ([]elfSym, error) {
+	si := -1
+	for i := range f.sections {
+		if f.sections[i].typ == shtSymtab {
+			si = i
+			break
+		}
+	}
+	if si < 0 {
+		return nil, parseErr(f.path, 0, "ELF file has no symbol table (.symtab); was it stripped?")
+	}
+	st := &f.sections[si]
+	if st.size%symSize != 0 {
+		return nil, parseErr(f.path, 0, "symbol table size %d is not a multiple of %d", st.size, symSize)
+	}
+	if int(st.link) >= len(f.sections) || f.sections[st.link].typ != shtStrtab {
+		return nil, parseErr(f.path, 0, "symbol table has no valid string table (link %d)", st.link)
+	}
+	raw, err := f.sectionData(si, "symbol table")
+	if err != nil {
+		return nil, err
+	}
+	strtab, err := f.sectionData(int(st.link), "string table")
+	if err != nil {
+		return nil, err
+	}
+	var xindex []byte
+	for i := range f.sections {
+		if f.sections[i].typ == shtSymtabShndx && int(f.sections[i].link) == si {
+			if xindex, err = f.sectionData(i, "extended section indexes"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// One string for the whole table: names are substrings of it, which
+	// saves an allocation per symbol.
+	strs := string(strtab)
+	n := len(raw) / symSize
+	syms := make([]elfSym, n)
+	for i := range syms {
+		b := raw[i*symSize:]
+		off := le.Uint32(b)
+		s := &syms[i]
+		if uint64(off) < uint64(len(strs)) {
+			end := strings.IndexByte(strs[off:], 0)
+			if end < 0 {
+				return nil, parseErr(f.path, 0, "symbol %d: name is not NUL-terminated", i)
+			}
+			s.name = strs[off : int(off)+end]
+		} else if off != 0 {
+			return nil, parseErr(f.path, 0, "symbol %d: name offset %d outside string table", i, off)
+		}
+		s.info = b[4]
+		s.shndx = uint32(le.Uint16(b[6:]))
+		s.value = le.Uint64(b[8:])
+		s.size = le.Uint64(b[16:])
+		if s.shndx == shnXindex && len(xindex) >= (i+1)*4 {
+			s.shndx = le.Uint32(xindex[i*4:])
+		}
+	}
+	return syms, nil
+}
+
+// callSite is an ftrace call site: an offset in a section for relocatable
+// files (modules), or an absolute address (section -1) for linked ones.
+type callSite struct {
+	section int
+	off     uint64
+}
+
+// ftraceCallSites returns the recorded ftrace call sites and whether the
+// file records them at all. It reads __mcount_loc (gcc -mrecord-mcount, as
+// Debian's x86_64 kernels use with -mfentry) or
+// __patchable_function_entries. In a relocatable file the section holds
+// zeros and the real targets are its RELA entries (symbol + addend), which
+// is what the module loader applies before ftrace_module_init reads them.
+func (f *elfFile) ftraceCallSites(syms []elfSym) ([]callSite, bool, error) {
+	var sites []callSite
+	found := false
+	for i := range f.sections {
+		s := &f.sections[i]
+		if s.name != "__mcount_loc" && s.name != "__patchable_function_entries" {
+			continue
+		}
+		found = true
+		if f.typ == etRel {
+			for j := range f.sections {
+				r := &f.sections[j]
+				if r.typ != shtRela || int(r.info) != i {
+					continue
+				}
+				raw, err := f.sectionData(j, "relocations")
+				if err != nil {
+					return nil, true, err
+				}
+				for k := 0; k+relaSize <= len(raw); k += relaSize {
+					info := le.Uint64(raw[k+8:])
+					addend := int64(le.Uint64(raw[k+16:]))
+					symi := info >> 32
+					if symi == 0 || symi >= uint64(len(syms)) {
+						return nil, true, parseErr(f.path, 0, "%s: relocation %d names symbol %d of %d",
+							r.name, k/relaSize, symi, len(syms))
+					}
+					sym := &syms[symi]
+					sites = append(sites, callSite{section: int(sym.shndx), off: sym.value + uint64(addend)})
+				}
+			}
+			continue
+		}
+		raw, err := f.sectionData(i, "ftrace call sites")
+		if err != nil {
+			return nil, true, err
+		}
+		for k := 0; k+8 <= len(raw); k += 8 {
+			// ftrace_process_locs skips NULL entries (linker padding).
+			if a := le.Uint64(raw[k:]); a != 0 {
+				sites = append(sites, callSite{section: -1, off: a})
+			}
+		}
+	}
+	return sites, found, nil
+}
+
+// traceable reports, for every symbol, whether a call site lies inside it:
+// that is what ftrace_location (kernel/trace/ftrace.c) finds for sym+0 when
+// klp_patch_func asks. Symbols are keyed by section for relocatable files.
+func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
+	rel := f.typ == etRel
+	key := func(section int, off uint64) callSite {
+		if !rel {
+			section = -1
+		}
+		return callSite{section, off}
+	}
+	sorted := make([]callSite, len(sites))
+	for i, s := range sites {
+		sorted[i] = key(s.section, s.off)
+	}
+	slices.SortFunc(sorted, compareSites)
+	out := make([]bool, len(syms))
+	for i := range syms {
+		s := &syms[i]
+		if t := s.typ(); (t != sttFunc && t != sttIfunc) || s.shndx == shnUndef || s.shndx >= shnLoreserve {
+			continue
+		}
+		lo := key(int(s.shndx), s.value)
+		end := s.value + max(s.size, 1)
+		j, _ := slices.BinarySearchFunc(sorted, lo, compareSites)
+		out[i] = j < len(sorted) && sorted[j].section == lo.section && sorted[j].off < end
+	}
+	return out
+}
+
+// openInput opens path for ELF reading: an uncompressed file is read in
+// place with ReadAt (only the parts needed), a compressed one is
+// decompressed into memory.
+func openInput(path string) (io.ReaderAt, int64, func(), error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, 0, nil, err
+	}
+	var magic [6]byte
+	n, _ := fh.ReadAt(magic[:], 0)
+	m := magic[:n]
+	if bytes.HasPrefix(m, gzipMagic) || bytes.HasPrefix(m, xzMagic) || bytes.HasPrefix(m, zstdMagic) {
+		raw, err := io.ReadAll(fh)
+		fh.Close()
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		data, err := decompress(path, raw)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return &bytesReaderAt{data}, int64(len(data)), func() {}, nil
+	}
+	return fh, st.Size(), func() { fh.Close() }, nil
+}
+
+// bytesReaderAt is an in-memory file; openELF recognises it and reads
+// sections without copying.
+type bytesReaderAt struct{ b []byte }
+
+func (r *bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(r.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func compareSites(a, b callSite) int {
+	if c := cmp.Compare(a.section, b.section); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.off, b.off)
+}

@@ -1,0 +1,325 @@
+package symbols
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// moduleRules are the kernel configuration options that change which module
+// symbols mod->kallsyms keeps. The zero value is not useful; use
+// defaultModuleRules or rulesFromConfig.
+type moduleRules struct {
+	// kallsymsAll mirrors CONFIG_KALLSYMS_ALL: data symbols are kept too.
+	kallsymsAll bool
+	// moduleUnload mirrors CONFIG_MODULE_UNLOAD: .exit sections stay in the
+	// core layout instead of being freed with init.
+	moduleUnload bool
+}
+
+// defaultModuleRules are Debian's (CONFIG_KALLSYMS_ALL=y,
+// CONFIG_MODULE_UNLOAD=y), used when no .config is given.
+var defaultModuleRules = moduleRules{kallsymsAll: true, moduleUnload: true}
+
+func rulesFromConfig(c Config) moduleRules {
+	if c == nil {
+		return defaultModuleRules
+	}
+	return moduleRules{kallsymsAll: c.Enabled("CONFIG_KALLSYMS_ALL"), moduleUnload: c.Enabled("CONFIG_MODULE_UNLOAD")}
+}
+
+// ReadModule reads one kernel module (.ko, optionally compressed with xz,
+// zstd or gzip) with Debian's module loader rules.
+func ReadModule(path string) (*Object, error) {
+	return readModule(path, defaultModuleRules)
+}
+
+func readModule(path string, rules moduleRules) (*Object, error) {
+	r, size, done, err := openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return parseModule(path, r, size, rules)
+}
+
+// parseModuleBytes parses a module file's bytes as stored (maybe compressed).
+func parseModuleBytes(path string, raw []byte, rules moduleRules) (*Object, error) {
+	data, err := decompress(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	return parseModule(path, &bytesReaderAt{data}, int64(len(data)), rules)
+}
+
+func parseModule(path string, r io.ReaderAt, size int64, rules moduleRules) (*Object, error) {
+	f, err := openELF(path, r, size)
+	if err != nil {
+		return nil, err
+	}
+	if f.typ != etRel {
+		return nil, parseErr(path, 0, "not a kernel module: ELF type %d, want relocatable (1)", f.typ)
+	}
+	o := &Object{Path: path, Source: "module"}
+	livepatch := false
+	info := f.section(".modinfo")
+	if info >= 0 {
+		data, err := f.sectionData(info, "module info")
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range bytes.Split(data, []byte{0}) {
+			k, v, ok := strings.Cut(string(kv), "=")
+			if !ok {
+				continue
+			}
+			switch k {
+			case "name":
+				o.Name = v
+			case "srcversion":
+				o.SrcVersion = v
+			case "vermagic":
+				o.Vermagic = v
+			case "livepatch":
+				livepatch = v == "Y"
+			case "depends":
+				if v != "" {
+					o.Depends = strings.Split(v, ",")
+				}
+			}
+		}
+	}
+	if o.Name == "" {
+		o.Name = moduleNameFromPath(path)
+	}
+	o.Name = ModuleName(o.Name)
+
+	syms, err := f.symbols()
+	if err != nil {
+		return nil, err
+	}
+	sites, haveSites, err := f.ftraceCallSites(syms)
+	if err != nil {
+		return nil, err
+	}
+	var traced []bool
+	if haveSites {
+		traced = f.traceable(syms, sites)
+	}
+
+	// The loader clears SHF_ALLOC on .modinfo and __versions
+	// (rewrite_section_headers) and on the per-cpu section
+	// (layout_and_allocate) before it lays out sections and symbols.
+	flags := make([]uint64, len(f.sections))
+	for i := range f.sections {
+		flags[i] = f.sections[i].flags
+	}
+	pcpu := -1
+	for i := range f.sections {
+		switch f.sections[i].name {
+		case ".modinfo", "__versions":
+			flags[i] &^= shfAlloc
+		case ".data..percpu":
+			if flags[i]&shfAlloc != 0 && pcpu < 0 {
+				pcpu = i
+				flags[i] &^= shfAlloc
+			}
+		}
+	}
+	exported := make(map[string]bool)
+	for i := range syms {
+		if n, ok := strings.CutPrefix(syms[i].name, "__ksymtab_"); ok {
+			exported[n] = true
+		}
+	}
+
+	shnum := uint32(len(f.sections))
+	file := ""
+	o.Symbols = make([]Symbol, 0, len(syms))
+	for i := range syms {
+		s := &syms[i]
+		if s.typ() == sttFile {
+			file = s.name
+		} else if s.bind() != stbLocal {
+			file = "" // globals follow all locals and have no file
+		}
+		// module_kallsyms_on_each_symbol skips undefined symbols, and an
+		// empty name can never match a klp_func.old_name.
+		if s.shndx == shnUndef || s.name == "" {
+			continue
+		}
+		core := livepatch || isCoreSymbol(s, f.sections, flags, shnum, pcpu, rules)
+		typ := moduleSymbolType(s, f.sections, flags, pcpu)
+		if exported[s.name] && s.bind() != stbLocal {
+			// s_show upper-cases exported module symbols.
+			typ = upper(typ)
+		}
+		sym := Symbol{
+			Name:        s.name,
+			Addr:        s.value,
+			Size:        s.size,
+			Type:        typ,
+			Func:        s.typ() == sttFunc || s.typ() == sttIfunc,
+			LoadingOnly: !core,
+		}
+		if s.typ() != sttFile && s.bind() == stbLocal {
+			sym.File = file
+		}
+		if sym.Func && haveSites {
+			sym.Traceable = No
+			if traced[i] {
+				sym.Traceable = Yes
+			}
+		}
+		o.Symbols = append(o.Symbols, sym)
+	}
+	return o, nil
+}
+
+// isCoreSymbol mirrors is_core_symbol in kernel/module/kallsyms.c: the
+// symbols add_kallsyms copies into core_kallsyms, which is what
+// module_kallsyms_on_each_symbol walks once the module is live.
+func isCoreSymbol(s *elfSym, secs []elfSection, flags []uint64, shnum uint32, pcpu int, rules moduleRules) bool {
+	if s.shndx == shnUndef || s.shndx >= shnum || s.name == "" {
+		return false
+	}
+	if rules.kallsymsAll && int(s.shndx) == pcpu {
+		return true
+	}
+	fl := flags[s.shndx]
+	if fl&shfAlloc == 0 || (!rules.kallsymsAll && fl&shfExecinstr == 0) {
+		return false
+	}
+	// Sections that layout_sections puts in the init layout carry
+	// INIT_OFFSET_MASK in sh_entsize: module_init_layout_section.
+	name := secs[s.shndx].name
+	if strings.HasPrefix(name, ".init") || (!rules.moduleUnload && strings.HasPrefix(name, ".exit")) {
+		return false
+	}
+	return true
+}
+
+// moduleSymbolType mirrors elf_type in kernel/module/kallsyms.c ("as per
+// nm"), which gives the letters /proc/kallsyms shows for module symbols.
+func moduleSymbolType(s *elfSym, secs []elfSection, flags []uint64, pcpu int) byte {
+	if s.bind() == stbWeak {
+		if s.typ() == sttObject {
+			return 'v'
+		}
+		return 'w'
+	}
+	switch {
+	case s.shndx == shnUndef:
+		return 'U'
+	case s.shndx == shnAbs || int(s.shndx) == pcpu:
+		return 'a'
+	case s.shndx >= shnLoreserve || int(s.shndx) >= len(secs):
+		return '?'
+	}
+	fl := flags[s.shndx]
+	sec := &secs[s.shndx]
+	if fl&shfExecinstr != 0 {
+		return 't'
+	}
+	if fl&shfAlloc != 0 && sec.typ != shtNobits {
+		if fl&shfWrite == 0 {
+			return 'r'
+		}
+		return 'd'
+	}
+	if sec.typ == shtNobits {
+		return 'b'
+	}
+	if strings.HasPrefix(sec.name, ".debug") {
+		return 'n'
+	}
+	return '?'
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// moduleSuffixes are the file name endings of modules, compressed or not,
+// as kmod looks for them.
+var moduleSuffixes = []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"}
+
+func isModuleFile(name string) bool {
+	for _, s := range moduleSuffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// moduleNameFromPath derives KBUILD_MODNAME from a file name, for modules
+// without a name= entry in .modinfo.
+func moduleNameFromPath(path string) string {
+	base := filepath.Base(path)
+	for _, s := range moduleSuffixes {
+		if strings.HasSuffix(base, s) {
+			return ModuleName(strings.TrimSuffix(base, s))
+		}
+	}
+	return ModuleName(base)
+}
+
+// ReadModules reads every module below dir (recursively), in parallel.
+// Modules are keyed by module name; two files with the same module name are
+// an error, since a kernel can only load one of them.
+func ReadModules(dir string) (map[string]*Object, error) {
+	return readModules(dir, defaultModuleRules)
+}
+
+// findModuleFiles lists module files below dir in lexical order.
+func findModuleFiles(dir string) ([]string, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isModuleFile(d.Name()) {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+func readModules(dir string, rules moduleRules) (map[string]*Object, error) {
+	paths, err := findModuleFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, &ParseError{File: dir, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
+	}
+	objs := make([]*Object, len(paths))
+	errs := make([]error, len(paths))
+	parallel(len(paths), func(i int) {
+		objs[i], errs[i] = readModule(paths[i], rules)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	mods := make(map[string]*Object, len(objs))
+	for _, o := range objs {
+		if prev, ok := mods[o.Name]; ok {
+			return nil, &ParseError{File: o.Path, Msg: "module " + o.Name + " is also provided by " + prev.Path}
+		}
+		mods[o.Name] = o
+	}
+	return mods, nil
+}

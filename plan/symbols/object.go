@@ -1,0 +1,196 @@
+package symbols
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Tristate is a yes/no answer that may be unknown because the inputs do not
+// tell (for example traceability when no ftrace data was given).
+type Tristate uint8
+
+// Tristate values. Unknown is the zero value on purpose: absent data must
+// never read as "no".
+const (
+	Unknown Tristate = iota
+	No
+	Yes
+)
+
+func (t Tristate) String() string {
+	switch t {
+	case No:
+		return "no"
+	case Yes:
+		return "yes"
+	}
+	return "unknown"
+}
+
+// VmlinuxName is the object name livepatches use for the kernel image
+// (klp_object.name == NULL).
+const VmlinuxName = "vmlinux"
+
+// Symbol is one symbol of an object, kept in the order the kernel iterates
+// the object's symbols.
+type Symbol struct {
+	Name string
+	// Addr is the symbol value: a kernel address for vmlinux and for modules
+	// read from kallsyms (zero when kptr_restrict hid it), a section offset
+	// for modules read from a .ko file.
+	Addr uint64
+	// Size is the ELF st_size, or 0 when the source does not tell.
+	Size uint64
+	// Type is the nm-style letter (t, T, d, ...), as /proc/kallsyms shows it.
+	Type byte
+	// File is the source file the symbol came from (from the STT_FILE entry
+	// that precedes a local symbol), or "" when unknown.
+	File string
+	// Func reports whether the symbol is a function (STT_FUNC in an ELF; a
+	// text letter t/T/w/W in text formats).
+	Func bool
+	// Traceable reports whether ftrace has a call site inside the function,
+	// which klp_patch_func needs (ftrace_location).
+	Traceable Tristate
+	// LoadingOnly marks module symbols that exist in mod->kallsyms only
+	// while the module is loading (the full symtab used during
+	// klp_module_coming) and are dropped from the core symtab once it is
+	// live: init-section symbols, for example. See is_core_symbol in
+	// kernel/module/kallsyms.c.
+	LoadingOnly bool
+}
+
+// Object is vmlinux or one module of a build.
+type Object struct {
+	// Name is "vmlinux" or the module name (with '_', never '-').
+	Name string
+	// Path is the file the symbols were read from.
+	Path string
+	// Source says which kind of input the symbols came from: "kallsyms",
+	// "System.map", "vmlinux" (ELF) or "module" (a .ko file).
+	Source string
+	// SrcVersion, Vermagic and Depends come from a module's .modinfo.
+	SrcVersion string
+	Vermagic   string
+	Depends    []string
+	// Symbols in kernel iteration order.
+	Symbols []Symbol
+	// RealAddrs is true when Addr values are kernel addresses (not hidden by
+	// kptr_restrict, not section offsets), so the kernel's "address 0 means
+	// not found" rule can be applied.
+	RealAddrs bool
+
+	// The name index is built on first use: the first symbol of each name,
+	// and for every symbol the next one with the same name (-1 at the end).
+	// A chain avoids allocating a slice per name, which matters for the
+	// ~94k names of a vmlinux loaded from the cache.
+	indexOnce sync.Once
+	first     map[string]int32
+	next      []int32
+}
+
+// Counts summarises an object or a build.
+type Counts struct {
+	Symbols   int
+	Functions int
+	// Traceable is the number of functions known to be traceable; -1 when no
+	// object in scope carries ftrace information.
+	Traceable int
+}
+
+// Counts returns the object's symbol, function and traceable function
+// counts. Symbols only visible while a module loads are not counted.
+func (o *Object) Counts() Counts {
+	c := Counts{Traceable: -1}
+	for i := range o.Symbols {
+		s := &o.Symbols[i]
+		if s.LoadingOnly {
+			continue
+		}
+		c.Symbols++
+		if !s.Func {
+			continue
+		}
+		c.Functions++
+		if s.Traceable != Unknown && c.Traceable < 0 {
+			c.Traceable = 0
+		}
+		if s.Traceable == Yes {
+			c.Traceable++
+		}
+	}
+	return c
+}
+
+// Lookup returns the indexes into Symbols of every symbol with that name,
+// in order, whatever its type or visibility.
+func (o *Object) Lookup(name string) []int32 {
+	o.indexOnce.Do(func() {
+		o.first = make(map[string]int32, len(o.Symbols))
+		o.next = make([]int32, len(o.Symbols))
+		// Walk backwards so each name's chain is built in order.
+		for i := len(o.Symbols) - 1; i >= 0; i-- {
+			n := o.Symbols[i].Name
+			if j, ok := o.first[n]; ok {
+				o.next[i] = j
+			} else {
+				o.next[i] = -1
+			}
+			o.first[n] = int32(i)
+		}
+	})
+	i, ok := o.first[name]
+	if !ok {
+		return nil
+	}
+	var out []int32
+	for ; i >= 0; i = o.next[i] {
+		out = append(out, i)
+	}
+	return out
+}
+
+// ModuleName normalises a module name the way kbuild does for
+// KBUILD_MODNAME: '-' becomes '_'.
+func ModuleName(s string) string {
+	return strings.ReplaceAll(s, "-", "_")
+}
+
+// applyFilterFunctions marks the object's functions traceable or not from
+// the names in available_filter_functions. The file lists names, not
+// addresses, so a duplicated name can only be decided when every copy or no
+// copy is listed; otherwise it stays Unknown.
+func (o *Object) applyFilterFunctions(counts map[string]int) {
+	funcs := make(map[string]int)
+	for i := range o.Symbols {
+		if o.Symbols[i].Func {
+			funcs[o.Symbols[i].Name]++
+		}
+	}
+	for i := range o.Symbols {
+		s := &o.Symbols[i]
+		if !s.Func {
+			continue
+		}
+		listed := counts[s.Name]
+		switch {
+		case listed == 0:
+			s.Traceable = No
+		case listed >= funcs[s.Name]:
+			s.Traceable = Yes
+		default:
+			s.Traceable = Unknown
+		}
+	}
+}
+
+// sortedKeys returns the keys of m in order, for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
