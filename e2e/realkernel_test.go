@@ -1,0 +1,270 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testModules are the livepatch modules under testdata/.
+var testModules = []string{
+	"lp_cmdline_a", "lp_cmdline_b", "lp_version_replace", "lp_meminfo",
+	"lp_state_v1", "lp_state_v2", "lp_probe_ag", "lp_probe_all",
+}
+
+// buildTestModules builds the probe and the test livepatches, two at a time,
+// and returns their .ko paths by module name.
+func buildTestModules(ctx context.Context, t *testing.T, env Env) map[string]string {
+	t.Helper()
+	dirs := map[string]string{ProbeModule: env.ProbeDir()}
+	for _, m := range testModules {
+		dirs[m] = filepath.Join(env.Root, "e2e", "testdata", m)
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		kos  = map[string]string{}
+		errs []string
+		sem  = make(chan struct{}, 2)
+	)
+	for name, dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ko, err := BuildModule(ctx, env, dir)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err.Error())
+				return
+			}
+			kos[name] = ko
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("building modules:\n%s", strings.Join(errs, "\n"))
+	}
+	return kos
+}
+
+// id is the identity a test livepatch's replacement of fn reports.
+func id(module, fn string) string { return module + ":livepatch_" + fn }
+
+// want is the expected outcome of one step.
+type want struct {
+	ok      bool
+	errno   string
+	kmsg    string            // a substring of some Kmsg line, if set
+	patches []SysfsPatch      // /sys/kernel/livepatch, exactly
+	funcs   map[string]string // watched functions, exactly
+	modules []string          // loaded modules, exactly; nil skips the check
+}
+
+func lp(name string) SysfsPatch { return SysfsPatch{Name: name, Enabled: true} }
+
+// check compares an observation with what is expected of it.
+func check(t *testing.T, scenario string, i int, ob Observation, w want) {
+	t.Helper()
+	where := fmt.Sprintf("%s, step %d (%s)", scenario, i+1, ob.Step)
+	if ob.OK != w.ok {
+		t.Errorf("%s: OK = %v, want %v (exit %d, message %q, kmsg %q)", where, ob.OK, w.ok, ob.ExitStatus, ob.Message, ob.Kmsg)
+	}
+	if ob.Errno != w.errno {
+		t.Errorf("%s: Errno = %q, want %q (message %q)", where, ob.Errno, w.errno, ob.Message)
+	}
+	if ob.TransitionTimeout {
+		t.Errorf("%s: transition did not finish", where)
+	}
+	if w.kmsg != "" && !strings.Contains(strings.Join(ob.Kmsg, "\n"), w.kmsg) {
+		t.Errorf("%s: no kernel message with %q in %q", where, w.kmsg, ob.Kmsg)
+	}
+	if len(ob.Livepatches) != 0 || len(w.patches) != 0 {
+		if !reflect.DeepEqual(ob.Livepatches, w.patches) {
+			t.Errorf("%s: livepatches = %+v, want %+v", where, ob.Livepatches, w.patches)
+		}
+	}
+	if !reflect.DeepEqual(ob.Functions, w.funcs) {
+		t.Errorf("%s: functions = %v, want %v", where, ob.Functions, w.funcs)
+	}
+	if w.modules != nil && !reflect.DeepEqual(ob.Modules, w.modules) {
+		t.Errorf("%s: modules = %v, want %v", where, ob.Modules, w.modules)
+	}
+}
+
+// TestRealKernel boots the real kernel once and checks what its livepatch
+// core does in the situations the planner models.
+func TestRealKernel(t *testing.T) {
+	env := EnvForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	kos := buildTestModules(ctx, t, env)
+	mods := func(names ...string) map[string]string {
+		m := map[string]string{}
+		for _, n := range names {
+			m[n] = kos[n]
+		}
+		return m
+	}
+	const (
+		cmdline = ObserveCmdline
+		version = ObserveVersion
+		meminfo = ObserveMeminfo
+	)
+	probe := func(fn string) string { return ProbeModule + ":" + fn }
+	alpha, beta, gamma, delta := probe("klpc_probe_alpha"), probe("klpc_probe_beta"), probe("klpc_probe_gamma"), probe("klpc_probe_delta")
+	load := func(m string) Step { return Step{Action: ActionLoad, Module: m} }
+	disable := func(m string) Step { return Step{Action: ActionDisable, Module: m} }
+	unload := func(m string) Step { return Step{Action: ActionUnload, Module: m} }
+	modLoad := func(m string) Step { return Step{Action: ActionModuleLoad, Module: m} }
+	modUnload := func(m string) Step { return Step{Action: ActionModuleUnload, Module: m} }
+	orig := Original
+
+	type test struct {
+		sc    Scenario
+		setup map[string]string
+		steps []want
+	}
+	tests := []test{{
+		sc: Scenario{
+			Name:    "basic",
+			Modules: mods("lp_cmdline_a"),
+			Steps:   []Step{load("lp_cmdline_a"), unload("lp_cmdline_a"), disable("lp_cmdline_a"), unload("lp_cmdline_a")},
+			Observe: []string{cmdline, version},
+		},
+		setup: map[string]string{cmdline: orig, version: orig},
+		steps: []want{
+			{ok: true, kmsg: "enabling patch 'lp_cmdline_a'", patches: []SysfsPatch{lp("lp_cmdline_a")},
+				funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show"), version: orig}, modules: []string{"lp_cmdline_a"}},
+			// An enabled patch holds its module.
+			{ok: false, errno: "EAGAIN", patches: []SysfsPatch{lp("lp_cmdline_a")},
+				funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show"), version: orig}, modules: []string{"lp_cmdline_a"}},
+			{ok: true, kmsg: "'lp_cmdline_a': unpatching complete",
+				funcs: map[string]string{cmdline: orig, version: orig}, modules: []string{"lp_cmdline_a"}},
+			{ok: true, funcs: map[string]string{cmdline: orig, version: orig}, modules: []string{}},
+		},
+	}, {
+		sc: Scenario{
+			Name:    "stack",
+			Modules: mods("lp_cmdline_a", "lp_cmdline_b"),
+			Steps:   []Step{load("lp_cmdline_a"), load("lp_cmdline_b"), disable("lp_cmdline_b"), disable("lp_cmdline_a")},
+			Observe: []string{cmdline},
+		},
+		setup: map[string]string{cmdline: orig},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a")}, funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show")}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a"), lp("lp_cmdline_b")}, funcs: map[string]string{cmdline: id("lp_cmdline_b", "cmdline_proc_show")}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a")}, funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show")}},
+			{ok: true, funcs: map[string]string{cmdline: orig}, modules: []string{"lp_cmdline_a", "lp_cmdline_b"}},
+		},
+	}, {
+		sc: Scenario{
+			Name:    "replace",
+			Modules: mods("lp_cmdline_a", "lp_meminfo", "lp_version_replace"),
+			Steps:   []Step{load("lp_cmdline_a"), load("lp_meminfo"), load("lp_version_replace"), unload("lp_cmdline_a"), disable("lp_version_replace")},
+			Observe: []string{cmdline, version, meminfo},
+		},
+		setup: map[string]string{cmdline: orig, version: orig, meminfo: orig},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a")},
+				funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show"), version: orig, meminfo: orig}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a"), lp("lp_meminfo")},
+				funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show"), version: orig, meminfo: id("lp_meminfo", "meminfo_proc_show")}},
+			// The replace patch takes over: the others' functions return to
+			// the original and their patches leave sysfs, their modules stay.
+			{ok: true, patches: []SysfsPatch{lp("lp_version_replace")},
+				funcs:   map[string]string{cmdline: orig, version: id("lp_version_replace", "version_proc_show"), meminfo: orig},
+				modules: []string{"lp_cmdline_a", "lp_meminfo", "lp_version_replace"}},
+			// A replaced patch's module no longer is held.
+			{ok: true, patches: []SysfsPatch{lp("lp_version_replace")},
+				funcs:   map[string]string{cmdline: orig, version: id("lp_version_replace", "version_proc_show"), meminfo: orig},
+				modules: []string{"lp_meminfo", "lp_version_replace"}},
+			{ok: true, funcs: map[string]string{cmdline: orig, version: orig, meminfo: orig}},
+		},
+	}, {
+		sc: Scenario{
+			Name:    "state-version",
+			Modules: mods("lp_state_v1", "lp_state_v2"),
+			Steps:   []Step{load("lp_state_v2"), load("lp_state_v1")},
+			Observe: []string{cmdline},
+		},
+		setup: map[string]string{cmdline: orig},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_state_v2")}, funcs: map[string]string{cmdline: id("lp_state_v2", "cmdline_proc_show")}},
+			{ok: false, errno: "EINVAL", kmsg: "is not compatible with the already installed livepatches",
+				patches: []SysfsPatch{lp("lp_state_v2")}, funcs: map[string]string{cmdline: id("lp_state_v2", "cmdline_proc_show")},
+				modules: []string{"lp_state_v2"}},
+		},
+	}, {
+		sc: Scenario{
+			Name:    "late-module",
+			Modules: mods("lp_probe_ag", ProbeModule),
+			Steps:   []Step{load("lp_probe_ag"), modLoad(ProbeModule), modUnload(ProbeModule), modLoad(ProbeModule)},
+			Observe: []string{alpha, beta, gamma, delta},
+		},
+		setup: map[string]string{alpha: Absent, beta: Absent, gamma: Absent, delta: Absent},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_ag")}, funcs: map[string]string{alpha: Absent, beta: Absent, gamma: Absent, delta: Absent}},
+			{ok: true, kmsg: "applying patch 'lp_probe_ag' to loading module 'klpc_probe'", patches: []SysfsPatch{lp("lp_probe_ag")},
+				funcs: map[string]string{alpha: id("lp_probe_ag", "klpc_probe_alpha"), beta: orig, gamma: id("lp_probe_ag", "klpc_probe_gamma"), delta: orig}},
+			{ok: true, kmsg: "reverting patch 'lp_probe_ag' on unloading module 'klpc_probe'", patches: []SysfsPatch{lp("lp_probe_ag")},
+				funcs: map[string]string{alpha: Absent, beta: Absent, gamma: Absent, delta: Absent}},
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_ag")},
+				funcs: map[string]string{alpha: id("lp_probe_ag", "klpc_probe_alpha"), beta: orig, gamma: id("lp_probe_ag", "klpc_probe_gamma"), delta: orig}},
+		},
+	}, {
+		sc: Scenario{
+			Name:    "probe-replace",
+			Modules: mods(ProbeModule, "lp_probe_ag", "lp_probe_all"),
+			Preload: []string{ProbeModule},
+			Steps:   []Step{load("lp_probe_ag"), load("lp_probe_all"), disable("lp_probe_all")},
+			Observe: []string{alpha, beta, gamma, delta},
+		},
+		setup: map[string]string{alpha: orig, beta: orig, gamma: orig, delta: orig},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_ag")},
+				funcs: map[string]string{alpha: id("lp_probe_ag", "klpc_probe_alpha"), beta: orig, gamma: id("lp_probe_ag", "klpc_probe_gamma"), delta: orig}},
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_all")},
+				funcs: map[string]string{alpha: id("lp_probe_all", "klpc_probe_alpha"), beta: id("lp_probe_all", "klpc_probe_beta"),
+					gamma: id("lp_probe_all", "klpc_probe_gamma"), delta: id("lp_probe_all", "klpc_probe_delta")}},
+			{ok: true, funcs: map[string]string{alpha: orig, beta: orig, gamma: orig, delta: orig},
+				modules: []string{"klpc_probe", "lp_probe_ag", "lp_probe_all"}},
+		},
+	}}
+
+	scenarios := make([]Scenario, len(tests))
+	steps := 0
+	for i, tc := range tests {
+		scenarios[i] = tc.sc
+		steps += len(tc.sc.Steps)
+	}
+	start := time.Now()
+	results, err := Run(ctx, env, scenarios...)
+	t.Logf("%d scenarios, %d steps: %s", len(scenarios), steps, time.Since(start).Round(time.Second/10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		r := results[i]
+		if r.Scenario != tc.sc.Name || !r.StartedClean || !r.Clean || r.Err != "" || r.Boot != 0 {
+			t.Errorf("%s: result %q: started clean %v, clean %v, boot %d, err %q", tc.sc.Name, r.Scenario, r.StartedClean, r.Clean, r.Boot, r.Err)
+		}
+		if !r.Setup.OK || !reflect.DeepEqual(r.Setup.Functions, tc.setup) {
+			t.Errorf("%s: setup: ok %v (%q), functions %v, want %v", tc.sc.Name, r.Setup.OK, r.Setup.Message, r.Setup.Functions, tc.setup)
+		}
+		if len(r.Steps) != len(tc.steps) {
+			t.Errorf("%s: %d observations, want %d", tc.sc.Name, len(r.Steps), len(tc.steps))
+			continue
+		}
+		for j, w := range tc.steps {
+			check(t, tc.sc.Name, j, r.Steps[j], w)
+		}
+	}
+}

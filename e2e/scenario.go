@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Actions a Step may perform.
+const (
+	// ActionLoad inserts a livepatch module (insmod); its init enables the patch.
+	ActionLoad = "load"
+	// ActionDisable writes 0 to /sys/kernel/livepatch/<module>/enabled.
+	ActionDisable = "disable"
+	// ActionUnload removes a livepatch module (rmmod).
+	ActionUnload = "unload"
+	// ActionModuleLoad inserts an ordinary module (insmod).
+	ActionModuleLoad = "module_load"
+	// ActionModuleUnload removes an ordinary module (rmmod).
+	ActionModuleUnload = "module_unload"
+)
+
+// Keys of the functions the guest can watch in vmlinux.
+const (
+	ObserveCmdline = "vmlinux:cmdline_proc_show"
+	ObserveVersion = "vmlinux:version_proc_show"
+	ObserveMeminfo = "vmlinux:meminfo_proc_show"
+)
+
+// ProbeModule is the name of the probe module built from e2e/probe; its
+// functions are watched as "klpc_probe:<function>".
+const ProbeModule = "klpc_probe"
+
+// ProbeFunctions lists the functions of the probe module, in the order
+// /proc/klpc_probe prints them.
+var ProbeFunctions = []string{"klpc_probe_alpha", "klpc_probe_beta", "klpc_probe_gamma", "klpc_probe_delta"}
+
+// Values an observed function can have besides a replacement's identity.
+const (
+	// Original means the function runs its original code.
+	Original = "original"
+	// Absent means the object holding the function is not loaded.
+	Absent = "absent"
+)
+
+// Step is one deployment step performed in the guest.
+type Step struct {
+	// Action is one of ActionLoad, ActionDisable, ActionUnload,
+	// ActionModuleLoad and ActionModuleUnload.
+	Action string
+	// Module is the module's name as kbuild names it: the basename of its .ko.
+	// Load actions look it up in Scenario.Modules; the others address the
+	// loaded module, with '-' read as '_' as the kernel does.
+	Module string
+}
+
+func (s Step) String() string { return s.Action + " " + s.Module }
+
+// Scenario is a sequence of steps performed on a freshly cleaned kernel.
+type Scenario struct {
+	// Name identifies the scenario in results and errors.
+	Name string
+	// Modules maps each module name used by a load action or Preload to the
+	// path of its built .ko file.
+	Modules map[string]string
+	// Preload names ordinary modules inserted, in order, before the first step.
+	Preload []string
+	// Steps are performed in order; each is followed by an observation.
+	Steps []Step
+	// Observe lists the watched functions, such as ObserveCmdline or
+	// "klpc_probe:klpc_probe_alpha".
+	Observe []string
+}
+
+// SysfsPatch is one entry of /sys/kernel/livepatch.
+type SysfsPatch struct {
+	Name       string
+	Enabled    bool
+	Transition bool
+}
+
+// Observation is what the guest saw after one step (or after the preloads).
+type Observation struct {
+	// Step is the step performed; zero for the observation after the preloads.
+	Step Step
+	// OK reports whether the step's command succeeded (exit status 0).
+	OK bool
+	// ExitStatus is the exit status of insmod, rmmod or the sysfs write.
+	ExitStatus int
+	// Errno names the error the command reported, such as "EINVAL", when it
+	// could be recognised from Message; empty when the command succeeded.
+	Errno string
+	// Message is the command's output, such as "insmod: can't insert
+	// 'x.ko': Invalid argument".
+	Message string
+	// Kmsg holds the new kernel log lines that mention livepatch, without
+	// their timestamps.
+	Kmsg []string
+	// Dmesg holds all new kernel log lines, without their timestamps.
+	Dmesg []string
+	// Livepatches lists /sys/kernel/livepatch, sorted by name.
+	Livepatches []SysfsPatch
+	// Modules lists the loaded modules, sorted.
+	Modules []string
+	// Functions maps each watched function to Original, Absent or the text
+	// its replacement printed (by convention "<module>:<function>").
+	Functions map[string]string
+	// TransitionTimeout reports that a livepatch transition (or the release
+	// of a disabled patch) had not finished when the guest stopped waiting;
+	// the rest of the observation was taken anyway.
+	TransitionTimeout bool
+}
+
+// Result is what happened to one scenario.
+type Result struct {
+	Scenario string
+	// Setup is the observation after the preloads, before the first step.
+	Setup Observation
+	// Steps holds one observation per step, in order. It is shorter than
+	// the scenario's steps only when the scenario did not complete.
+	Steps []Observation
+	// StartedClean reports that no livepatch and no module was present when
+	// the scenario began.
+	StartedClean bool
+	// Clean reports that the cleanup after the scenario (disable every patch,
+	// remove every module) left no livepatch and no module behind.
+	Clean bool
+	// Boot counts the guest boots of this Run before the one that ran the
+	// scenario (0 for the first).
+	Boot int
+	// Err describes why the scenario did not complete or could not be
+	// trusted (a failed preload, a guest that died); empty otherwise.
+	Err string
+}
+
+var (
+	moduleNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,55}$`)
+	funcNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]{0,126}$`)
+)
+
+// vmlinuxSources maps each watchable vmlinux function to the /proc file
+// that calls it.
+var vmlinuxSources = map[string]string{
+	"cmdline_proc_show": "cmdline",
+	"version_proc_show": "version",
+	"meminfo_proc_show": "meminfo",
+}
+
+// kernelName is the name the kernel gives a module called name by kbuild.
+func kernelName(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// source returns the /proc source that watches key ("object:function").
+func source(key string) (string, error) {
+	obj, fn, ok := strings.Cut(key, ":")
+	if !ok || obj == "" || fn == "" {
+		return "", fmt.Errorf("watched function %q is not of the form object:function", key)
+	}
+	switch obj {
+	case "vmlinux":
+		if src, ok := vmlinuxSources[fn]; ok {
+			return src, nil
+		}
+		return "", fmt.Errorf("watched function %q: vmlinux functions that can be watched are cmdline_proc_show, version_proc_show and meminfo_proc_show", key)
+	case ProbeModule:
+		for _, p := range ProbeFunctions {
+			if p == fn {
+				return ProbeModule, nil
+			}
+		}
+		return "", fmt.Errorf("watched function %q: klpc_probe has %s", key, strings.Join(ProbeFunctions, ", "))
+	}
+	return "", fmt.Errorf("watched function %q: only vmlinux and %s functions can be watched", key, ProbeModule)
+}
+
+// validate checks a scenario before anything is built or booted.
+func (sc *Scenario) validate() error {
+	if sc.Name == "" {
+		return fmt.Errorf("scenario without a name")
+	}
+	for name, path := range sc.Modules {
+		if !moduleNameRE.MatchString(name) {
+			return fmt.Errorf("scenario %q: bad module name %q", sc.Name, name)
+		}
+		if path == "" {
+			return fmt.Errorf("scenario %q: module %q has no .ko path", sc.Name, name)
+		}
+	}
+	need := func(name, what string) error {
+		if _, ok := sc.Modules[name]; !ok {
+			return fmt.Errorf("scenario %q: %s names module %q, which Modules does not list", sc.Name, what, name)
+		}
+		return nil
+	}
+	for _, m := range sc.Preload {
+		if err := need(m, "Preload"); err != nil {
+			return err
+		}
+	}
+	for i, st := range sc.Steps {
+		what := fmt.Sprintf("step %d (%s)", i+1, st)
+		switch st.Action {
+		case ActionLoad, ActionModuleLoad:
+			if err := need(st.Module, what); err != nil {
+				return err
+			}
+		case ActionDisable, ActionUnload, ActionModuleUnload:
+			if !moduleNameRE.MatchString(st.Module) {
+				return fmt.Errorf("scenario %q: %s: bad module name %q", sc.Name, what, st.Module)
+			}
+		default:
+			return fmt.Errorf("scenario %q: %s: unknown action %q", sc.Name, what, st.Action)
+		}
+	}
+	for _, key := range sc.Observe {
+		if _, err := source(key); err != nil {
+			return fmt.Errorf("scenario %q: %v", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// livepatchModules returns the kernel names of the modules the scenario loads
+// as livepatches, sorted.
+func (sc *Scenario) livepatchModules() []string {
+	set := map[string]bool{}
+	for _, st := range sc.Steps {
+		if st.Action == ActionLoad {
+			set[kernelName(st.Module)] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+// sources returns the /proc sources the scenario's watched functions need, sorted.
+func (sc *Scenario) sources() []string {
+	set := map[string]bool{}
+	for _, key := range sc.Observe {
+		if src, err := source(key); err == nil {
+			set[src] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

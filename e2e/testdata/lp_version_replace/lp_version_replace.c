@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lp_version_replace - atomic-replace livepatch replacing only version_proc_show (/proc/version):
+ * once its transition ends, every older livepatch is replaced, so their
+ * functions return to the original code.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+
+/* Prints this replacement's identity, "<module>:<function>", as the whole file. */
+static int livepatch_version_proc_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%s:%s\n", KBUILD_MODNAME, __func__);
+	return 0;
+}
+
+static struct klp_func vmlinux_funcs[] = {
+	{
+		.old_name = "version_proc_show",
+		.new_func = livepatch_version_proc_show,
+	},
+	{ }
+};
+
+static struct klp_object objs[] = {
+	{
+		/* name being NULL means vmlinux */
+		.funcs = vmlinux_funcs,
+	},
+	{ }
+};
+
+static struct klp_patch patch = {
+	.mod = THIS_MODULE,
+	.objs = objs,
+	.replace = true,
+};
+
+static int livepatch_init(void)
+{
+	return klp_enable_patch(&patch);
+}
+
+static void livepatch_exit(void)
+{
+}
+
+module_init(livepatch_init);
+module_exit(livepatch_exit);
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
