@@ -2,9 +2,12 @@ package plan
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan/klp"
+	"github.com/klpc/klpc/plan/symbols"
 )
 
 // kernelBuild is one kernel block with, where it names symbol files, the
@@ -94,7 +97,11 @@ func (kb *kernelBuild) resolveFunc(pl *planner, l *lang.Livepatch, kr lang.Ref, 
 	}
 	pos, prob := kb.syms.resolve(object, fn.Name, fn.SymposValue(), file, true)
 	if prob != nil {
-		pl.errorf(fn.NameRange.Ptr(), prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
+		rng := fn.NameRange.Ptr()
+		if fn.File != nil && strings.HasPrefix(prob.summary, "Cannot select") {
+			rng = fn.File.Range.Ptr()
+		}
+		pl.errorf(rng, prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
 			kr.Name, kb.decl.Release.Value, l.Name, prob.detail)
 		return 0, false
 	}
@@ -139,10 +146,136 @@ func (kb *kernelBuild) target(object string) *TargetMod {
 	return kb.syms.target(object)
 }
 
-// loadSymbols reads the symbol files a kernel block names.
+// loadSymbols reads the symbol files a kernel block names, through the
+// index cache. A file that cannot be read is an error on the attribute
+// that names it.
 func (pl *planner) loadSymbols(k *lang.Kernel) (symbolSource, bool) {
-	pl.warnf(k.DeclRange.Ptr(), "Symbols not read", "Reading the symbols of kernel %q is not available in this build of klpc; sympos is taken as written.", k.Name)
-	return nil, false
+	spec := symbols.Spec{}
+	attrs := map[string]*lang.Path{}
+	set := func(dst *string, p *lang.Path) {
+		if p != nil {
+			*dst = p.Abs
+			attrs[p.Abs] = p
+		}
+	}
+	set(&spec.Kallsyms, k.Kallsyms)
+	set(&spec.SystemMap, k.SystemMap)
+	set(&spec.Vmlinux, k.Vmlinux)
+	set(&spec.Modules, k.Modules)
+	set(&spec.Symvers, k.Symvers)
+	set(&spec.Config, k.Config)
+	set(&spec.Ftrace, k.Ftrace)
+	b, err := symbols.LoadCached(spec, symbols.Options{NoCache: pl.opts.NoCache})
+	if err != nil {
+		rng := k.DeclRange
+		for abs, p := range attrs {
+			if strings.Contains(err.Error(), abs) {
+				rng = p.Range
+			}
+		}
+		pl.errorf(rng.Ptr(), "Cannot read kernel build", "Reading the symbols of kernel %q failed: %s", k.Name, err)
+		return nil, false
+	}
+	if b.Vmlinux == nil {
+		pl.warnf(k.DeclRange.Ptr(), "No vmlinux symbols",
+			"The kernel %q names no kallsyms, system_map or vmlinux, so functions of vmlinux are not checked on it.", k.Name)
+	}
+	return buildSymbols{b: b, name: k.Name}, true
 }
 
-var _ = fmt.Sprintf
+// buildSymbols answers the planner's questions from a symbols.Build.
+type buildSymbols struct {
+	b    *symbols.Build
+	name string
+}
+
+func (s buildSymbols) hasObject(object string) bool {
+	if object == klp.Vmlinux {
+		return true
+	}
+	_, ok := s.b.Object(object)
+	return ok
+}
+
+func (s buildSymbols) resolve(object, name string, sympos int, file string, wantFunc bool) (int, *symbolProblem) {
+	o, ok := s.b.Object(object)
+	if !ok {
+		if object == klp.Vmlinux {
+			return sympos, nil // no vmlinux symbols: nothing to check
+		}
+		return 0, &symbolProblem{
+			summary: "Object not in kernel build",
+			detail:  fmt.Sprintf("the build has no module %q.", object),
+			refusal: &klp.Refusal{Errno: klp.ENOENT, Log: []string{fmt.Sprintf("modprobe: FATAL: Module %s not found", object)}},
+		}
+	}
+	r := o.Resolve(name, sympos, file)
+	switch r.Problem {
+	case symbols.OK:
+	case symbols.NotFunction:
+		if wantFunc {
+			// ftrace has no call site in data: klp_patch_func fails.
+			return 0, problem("Not a function", r, klp.EINVAL,
+				fmt.Sprintf("livepatch: failed to find location for function '%s'", name))
+		}
+	case symbols.NotTraceable:
+		if wantFunc {
+			return 0, problem("Function cannot be livepatched", r, klp.EINVAL,
+				fmt.Sprintf("livepatch: failed to find location for function '%s'", name))
+		}
+	case symbols.NotFound:
+		return 0, problem("Symbol not found", r, klp.EINVAL, fmt.Sprintf("livepatch: symbol '%s' not found in symbol table", name))
+	case symbols.Ambiguous:
+		return 0, problem("Ambiguous symbol", r, klp.EINVAL, fmt.Sprintf("livepatch: unresolvable ambiguity for symbol '%s' in object '%s'", name, object))
+	case symbols.SymposOutOfRange:
+		return 0, problem("Symbol position not found", r, klp.EINVAL, fmt.Sprintf("livepatch: symbol position %d for symbol '%s' in object '%s' not found", sympos, name, object))
+	default:
+		return 0, problem("Cannot select symbol by file", r, klp.EINVAL, "")
+	}
+	if r.Chosen < 0 {
+		return sympos, nil
+	}
+	if file == "" {
+		return sympos, nil
+	}
+	return r.Candidates[r.Chosen].Sympos, nil
+}
+
+func problem(summary string, r symbols.Resolution, errno klp.Errno, log string) *symbolProblem {
+	detail := r.Describe()
+	if !strings.HasSuffix(detail, "?") && !strings.Contains(detail, "\n") {
+		detail += "."
+	}
+	p := &symbolProblem{summary: summary, detail: detail}
+	p.refusal = &klp.Refusal{Errno: errno}
+	if log == "" {
+		log = "livepatch: " + r.Describe()
+	}
+	p.refusal.Log = []string{log}
+	return p
+}
+
+func (s buildSymbols) target(object string) *TargetMod {
+	o, ok := s.b.Object(object)
+	if !ok || object == klp.Vmlinux || (o.SrcVersion == "" && o.Vermagic == "") {
+		return nil
+	}
+	return &TargetMod{SrcVersion: o.SrcVersion, Vermagic: o.Vermagic}
+}
+
+func (s buildSymbols) exported(object, name string) bool {
+	e, ok := s.b.Export(name)
+	if !ok {
+		return false
+	}
+	return e.Module == object || path.Base(e.Module) == object || symbols.ModuleName(path.Base(e.Module)) == object
+}
+
+func (s buildSymbols) vermagic() string {
+	for _, n := range s.b.ModuleNames() {
+		if v := s.b.Modules[n].Vermagic; v != "" {
+			return v
+		}
+	}
+	return ""
+}

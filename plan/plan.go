@@ -24,7 +24,7 @@ type Plan struct {
 
 	// HCL keeps the diagnostics with their full ranges and the parsed
 	// files, for text rendering with source snippets.
-	HCL   hcl.Diagnostics          `json:"-"`
+	HCL   hcl.Diagnostics      `json:"-"`
 	Files map[string]*hcl.File `json:"-"`
 }
 
@@ -134,6 +134,10 @@ type Livepatch struct {
 	Fixes       []string `json:"fixes"`
 	Drops       []string `json:"drops"`
 	Builds      []*Build `json:"builds"`
+	// Upgrades holds, for a per-object release, the verified procedure
+	// that takes each kernel over from the per-object release before it
+	// (see upgrade.go); empty for other releases.
+	Upgrades []*Upgrade `json:"upgrades,omitempty"`
 }
 
 // Build returns the release's build for a kernel, or nil.

@@ -20,3 +20,11 @@ func TestDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+// TestSymbolDiagnostics resolves against the real kernel fixtures.
+func TestSymbolDiagnostics(t *testing.T) {
+	f := "testdata/symbols/symbols.klp.hcl"
+	cfg, diags := lang.NewParser().LoadSources(filepath.Dir(f), map[string][]byte{f: mustRead(t, f)})
+	p := New(cfg, diags, Options{NoCache: true})
+	fixture.Check(t, p.HCL, f)
+}

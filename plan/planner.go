@@ -88,6 +88,7 @@ func (pl *planner) run() {
 		}
 		pl.plan.Deployments = append(pl.plan.Deployments, pl.deploy(d))
 	}
+	pl.upgrades()
 }
 
 func planFix(f *lang.Fix) *Fix {
@@ -293,9 +294,11 @@ func (pl *planner) build(l *lang.Livepatch, objects []*relObject, states []*Stat
 	for _, ro := range objects {
 		o := &Object{Name: ro.name, Funcs: []*Func{}, Symbols: []*Symbol{}, Callbacks: ro.callbacks}
 		for _, rf := range ro.funcs {
+			// A function that does not resolve stays in the module as
+			// written, so that deployments show how the kernel refuses it.
 			sympos, ok := kb.resolveFunc(pl, l, kr, ro.name, rf)
 			if !ok {
-				continue
+				sympos = rf.decl.SymposValue()
 			}
 			o.Funcs = append(o.Funcs, &Func{Name: rf.decl.Name, New: rf.decl.New.Value, Sympos: sympos, Fix: rf.fix.Name, Key: FuncKey(ro.name, rf.decl.Name, sympos)})
 		}

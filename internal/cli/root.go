@@ -95,6 +95,7 @@ and emits the inputs that build the livepatch modules.`,
 		newPlanCommand(),
 		newFmtCommand(),
 		newVersionCommand(),
+		newIndexCommand(),
 	)
 	for _, extra := range extraCommands {
 		root.AddCommand(extra())

@@ -25,6 +25,7 @@ type Errno int
 // The errnos of include/uapi/asm-generic/errno-base.h that appear here.
 const (
 	ENOENT Errno = 2
+	EAGAIN Errno = 11 // EWOULDBLOCK
 	ENODEV Errno = 19
 	EBUSY  Errno = 16
 	EEXIST Errno = 17
@@ -36,6 +37,8 @@ func (e Errno) String() string {
 	switch e {
 	case ENOENT:
 		return "ENOENT"
+	case EAGAIN:
+		return "EAGAIN"
 	case ENODEV:
 		return "ENODEV"
 	case EBUSY:
@@ -53,6 +56,8 @@ func (e Errno) Text() string {
 	switch e {
 	case ENOENT:
 		return "No such file or directory"
+	case EAGAIN:
+		return "Resource temporarily unavailable"
 	case ENODEV:
 		return "No such device"
 	case EBUSY:

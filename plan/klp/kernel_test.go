@@ -83,8 +83,8 @@ func TestBasicFunctionPatching(t *testing.T) {
 	expect(t, k, "boot", map[FuncID]string{fCmd: "original"})
 	load(t, k, testKlpLivepatch)
 	expect(t, k, "load", map[FuncID]string{fCmd: "test_klp_livepatch:livepatch_cmdline_proc_show"})
-	if r := k.Rmmod("test_klp_livepatch"); r == nil || r.Errno != EBUSY {
-		t.Fatalf("rmmod of an enabled livepatch: got %v, want EBUSY", r)
+	if r := k.Rmmod("test_klp_livepatch"); r == nil || r.Errno != EAGAIN {
+		t.Fatalf("rmmod of an enabled livepatch: got %v, want EAGAIN", r)
 	}
 	disable(t, k, "test_klp_livepatch")
 	expect(t, k, "disable", map[FuncID]string{fCmd: "original"})

@@ -391,8 +391,9 @@ func (k *Kernel) listed(module string) *Patch {
 	return nil
 }
 
-// Rmmod removes a module. A livepatch module cannot go while the core holds
-// its reference (enabled, in transition); a replaced or disabled one can.
+// Rmmod removes a module (the delete_module system call). A livepatch
+// module cannot go while the core holds its reference (enabled, in
+// transition); a replaced or disabled one can.
 // An ordinary module goes at once, and every patch of it is reverted
 // (klp_module_going).
 func (k *Kernel) Rmmod(module string) *Refusal {
@@ -400,8 +401,10 @@ func (k *Kernel) Rmmod(module string) *Refusal {
 	if m == nil {
 		return refuse(ENOENT, "rmmod: ERROR: Module %s is not currently loaded", module)
 	}
+	// delete_module -> try_stop_module: a module someone holds a
+	// reference on cannot go (-EWOULDBLOCK).
 	if m.Ref {
-		return refuse(EBUSY, "rmmod: ERROR: Module %s is in use", module)
+		return refuse(EAGAIN, "rmmod: ERROR: could not remove module %s: Resource temporarily unavailable (the livepatch core holds it while its patch is enabled)", module)
 	}
 	if m.Patch == nil {
 		k.moduleGoing(module)

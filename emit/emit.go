@@ -1,0 +1,295 @@
+package emit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/klpc/klpc/plan"
+)
+
+// File is one file of the output, by its slash-separated path relative to
+// the output folder.
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode // 0o644, or 0o755 for scripts
+}
+
+// Tree is the whole output, sorted by path.
+type Tree struct {
+	Files []*File
+}
+
+// File returns the file at path, or nil.
+func (t *Tree) File(path string) *File {
+	i := sort.Search(len(t.Files), func(i int) bool { return t.Files[i].Path >= path })
+	if i < len(t.Files) && t.Files[i].Path == path {
+		return t.Files[i]
+	}
+	return nil
+}
+
+// Generate computes the output of a plan. It refuses a plan with errors,
+// and reports every fix source or patch file it cannot read, with no tree.
+func Generate(p *plan.Plan) (*Tree, hcl.Diagnostics) {
+	if p.HasErrors() {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Plan has errors",
+			Detail:   "Nothing is emitted from a plan with errors; fix the errors the plan reports first.",
+		}}
+	}
+	g := &generator{
+		plan:    p,
+		files:   map[string]*File{},
+		fixes:   map[string]*plan.Fix{},
+		kernels: map[string]*plan.Kernel{},
+		read:    map[string][]byte{},
+		failed:  map[string]bool{},
+	}
+	for _, f := range p.Fixes {
+		g.fixes[f.Name] = f
+	}
+	for _, k := range p.Kernels {
+		g.kernels[k.Name] = k
+	}
+	g.run()
+	if g.diags.HasErrors() {
+		return nil, g.diags
+	}
+	t := &Tree{}
+	for _, f := range g.files {
+		t.Files = append(t.Files, f)
+	}
+	sort.Slice(t.Files, func(i, j int) bool { return t.Files[i].Path < t.Files[j].Path })
+	return t, g.diags
+}
+
+type generator struct {
+	plan    *plan.Plan
+	files   map[string]*File
+	fixes   map[string]*plan.Fix
+	kernels map[string]*plan.Kernel
+	diags   hcl.Diagnostics
+	// read caches the fix files read, by absolute path; failed remembers
+	// those already reported.
+	read   map[string][]byte
+	failed map[string]bool
+
+	artifacts []*artifact
+}
+
+func (g *generator) errorf(summary, format string, args ...any) {
+	g.diags = append(g.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (g *generator) add(path string, data []byte, mode fs.FileMode) {
+	if _, dup := g.files[path]; dup {
+		g.errorf("Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
+		return
+	}
+	g.files[path] = &File{Path: path, Data: data, Mode: mode}
+}
+
+func (g *generator) addJSON(path string, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		g.errorf("Cannot encode JSON", "Encoding %s failed: %s.", path, err)
+		return
+	}
+	g.add(path, b.Bytes(), 0o644)
+}
+
+// readFix reads a file a fix names, once; what is the attribute ("source"
+// or "patch").
+func (g *generator) readFix(fix *plan.Fix, what, path string) ([]byte, bool) {
+	if data, ok := g.read[path]; ok {
+		return data, true
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !g.failed[path] {
+			g.failed[path] = true
+			reason := err.Error()
+			if pe, ok := err.(*fs.PathError); ok {
+				reason = pe.Err.Error()
+			}
+			g.errorf(fmt.Sprintf("Cannot read fix %s file", what),
+				"The fix %q names %s file %s, which cannot be read: %s. Nothing was emitted.", fix.Name, what, path, reason)
+		}
+		return nil, false
+	}
+	g.read[path] = data
+	return data, true
+}
+
+// moduleJob is one module to emit, with what it is made of.
+type moduleJob struct {
+	lp     *plan.Livepatch
+	kernel *plan.Kernel
+	build  *plan.Build
+	module *plan.Module
+	dir    string      // <kernel>/<module>
+	fixes  []*plan.Fix // the fixes the module carries, in release order
+}
+
+func (g *generator) run() {
+	kernelFolders := map[string]map[string]string{} // kernel -> folder -> what
+	claim := func(kernel, folder, what string) bool {
+		if kernelFolders[kernel] == nil {
+			kernelFolders[kernel] = map[string]string{}
+		}
+		if prev, ok := kernelFolders[kernel][folder]; ok {
+			g.errorf("Two outputs in one folder", "On kernel %q, %s and %s would both be emitted in the folder %s/%s. Rename one of the releases.", kernel, prev, what, kernel, folder)
+			return false
+		}
+		kernelFolders[kernel][folder] = what
+		return true
+	}
+	for _, lp := range g.plan.Livepatches {
+		for _, b := range lp.Builds {
+			k := g.kernels[b.Kernel]
+			if k == nil {
+				g.errorf("Unknown kernel", "The livepatch %q is built for kernel %q, which the plan does not hold.", lp.Name, b.Kernel)
+				continue
+			}
+			for _, m := range b.Modules {
+				if msg := checkModuleName(m.Name); msg != "" {
+					g.errorf("Invalid module name", "The module %q of livepatch %q cannot be built: %s.", m.Name, lp.Name, msg)
+					continue
+				}
+				if !claim(b.Kernel, m.Name, fmt.Sprintf("module %s of livepatch %q", m.Name, lp.Name)) {
+					continue
+				}
+				job := &moduleJob{lp: lp, kernel: k, build: b, module: m, dir: b.Kernel + "/" + m.Name}
+				job.fixes = g.moduleFixes(lp, b, m)
+				g.module(job)
+			}
+			if lp.Layout == layoutPerObject && claim(b.Kernel, lp.Name, fmt.Sprintf("the modprobe configuration and upgrades of livepatch %q", lp.Name)) {
+				g.perObject(lp, k, b)
+			}
+		}
+	}
+	g.index()
+}
+
+// moduleFixes returns the fixes a module is made of, in release order: all
+// of the release's for a combined module, those that change the module's
+// objects (or declare the states it carries) for a per-object one.
+func (g *generator) moduleFixes(lp *plan.Livepatch, b *plan.Build, m *plan.Module) []*plan.Fix {
+	var out []*plan.Fix
+	objects := map[string]bool{}
+	for _, o := range m.Objects {
+		objects[o.Name] = true
+	}
+	states := map[string]bool{}
+	for _, s := range m.States {
+		states[s.Fix] = true
+	}
+	for _, name := range lp.Fixes {
+		f := g.fixes[name]
+		if f == nil {
+			g.errorf("Unknown fix", "The livepatch %q carries fix %q, which the plan does not hold.", lp.Name, name)
+			continue
+		}
+		use := len(b.Modules) == 1 || states[f.Name]
+		for _, o := range f.Objects {
+			use = use || objects[o.Name]
+		}
+		if use {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// module emits one module's folder and records its artifacts.
+func (g *generator) module(job *moduleJob) {
+	first := len(g.diags)
+	g.validateELF(job)
+	if len(g.diags) > first && g.diags[first:].HasErrors() {
+		return
+	}
+	kb := g.kbuild(job)
+	kp := g.kpatch(job)
+	g.addJSON(job.dir+"/manifest.json", g.manifest(job, kb, kp))
+	if kb.Enabled {
+		g.artifacts = append(g.artifacts, &artifact{job: job, builder: "kbuild", dir: job.dir, ko: job.dir + "/" + job.module.Name + ".ko", command: "make -C " + job.dir, inputs: prefixed(job.dir, kb.Files)})
+	}
+	if kp.Enabled {
+		g.artifacts = append(g.artifacts, &artifact{job: job, builder: "kpatch-build", dir: job.dir, ko: job.dir + "/kpatch/" + job.module.Name + ".ko", command: "sh " + job.dir + "/kpatch-build.sh", inputs: prefixed(job.dir, kp.Files)})
+	}
+}
+
+func prefixed(dir string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = dir + "/" + n
+	}
+	return out
+}
+
+// layoutPerObject is the plan's Layout of a release with one module per
+// object.
+const layoutPerObject = "per-object"
+
+// moduleNameMax is MODULE_NAME_LEN-1 on 64-bit kernels.
+const moduleNameMax = 55
+
+// checkModuleName says why kbuild cannot build a module of that name (its
+// folder, file and KBUILD_MODNAME), or "".
+func checkModuleName(name string) string {
+	switch {
+	case name == "":
+		return "the name is empty"
+	case len(name) > moduleNameMax:
+		return fmt.Sprintf("the name is %d characters long; the kernel keeps at most %d", len(name), moduleNameMax)
+	}
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return fmt.Sprintf("kbuild names modules with letters, digits and '_', not %q", r)
+		}
+	}
+	return ""
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// kernelText names a kernel for comments: "deb12-56 (6.1.0-56-amd64)".
+func kernelText(k *plan.Kernel) string {
+	return fmt.Sprintf("%s (%s)", k.Name, k.Release)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./=:,+@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// baseName is the last element of a path, for messages and copies.
+func baseName(path string) string { return filepath.Base(path) }

@@ -1,0 +1,100 @@
+# Resolution against the real symbols of Debian's 6.1.0-56-amd64 (the
+# fixtures in kernels/6.1.0-56-amd64).
+
+kernel "deb12-56" {
+  release  = "6.1.0-56-amd64"
+  kallsyms = "../../../kernels/6.1.0-56-amd64/kallsyms.gz"
+  ftrace   = "../../../kernels/6.1.0-56-amd64/available_filter_functions.gz"
+  modules  = "../../../kernels/6.1.0-56-amd64/modules"
+  symvers  = "../../../kernels/6.1.0-56-amd64/Module.symvers.gz"
+}
+
+kernel "broken" {
+  release  = "6.1.0-56-amd64"
+  kallsyms = "no-such-kallsyms.gz" # ERROR: Cannot read kernel build
+}
+
+fix "good" {
+  object "vmlinux" {
+    func "cmdline_proc_show" {
+      new = "a"
+    }
+    func "__send_ipi_mask" {
+      new    = "b"
+      sympos = 2
+    }
+    symbol "saved_command_line" {}
+    symbol "_printk" {} # WARNING: Symbol is exported
+  }
+}
+
+fix "bad" {
+  object "vmlinux" {
+    func "cmdline_proc_shw" { # ERROR: Symbol not found
+      new = "a"
+    }
+    func "__send_ipi_mask" { # ERROR: Ambiguous symbol
+      new = "b"
+    }
+    func "__x2apic_send_IPI_mask" { # ERROR: Symbol position not found
+      new    = "c"
+      sympos = 3
+    }
+    func "saved_command_line" { # ERROR: Not a function
+      new = "d"
+    }
+    func "native_write_cr0" { # ERROR: Function cannot be livepatched
+      new = "e"
+    }
+    func "version_proc_show" {
+      new  = "f"
+      file = "fs/proc/version.c" # ERROR: Cannot select symbol by file
+    }
+  }
+}
+
+fix "nfsd" {
+  object "nfsd" {
+    func "nfsd_open" {
+      new = "n"
+    }
+  }
+}
+
+livepatch "lp-good" {
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.good]
+}
+
+livepatch "lp-bad" {
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.bad]
+}
+
+livepatch "lp-nfsd" {
+  kernels = [kernel.deb12-56] # ERROR: Object not in kernel build
+  fixes   = [fix.nfsd]
+}
+
+deploy "good" {
+  kernel  = kernel.deb12-56
+  modules = ["nfsd"] # ERROR: Module not in kernel build
+  step "load" {
+    livepatch = livepatch.lp-good
+  }
+}
+
+deploy "bad" {
+  kernel = kernel.deb12-56
+  step "load" { # ERROR: Kernel refuses step
+    livepatch = livepatch.lp-bad
+  }
+  step "load" {
+    livepatch = livepatch.lp-bad
+    expect    = "refused"
+  }
+  step "module_load" {
+    module = "nfsd"
+    expect = "refused"
+  }
+}
