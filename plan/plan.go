@@ -215,6 +215,9 @@ type Step struct {
 	Expect    string `json:"expect"`
 	OK        bool   `json:"ok"`
 	Reason    string `json:"reason,omitempty"`
+	// Errno names the error the kernel returns when it refuses the step,
+	// such as "EINVAL".
+	Errno string `json:"errno,omitempty"`
 	// Functions maps "<object>:<function>[,<sympos>]" to what runs after
 	// the step: "original", "<livepatch>:<new function>" or "absent".
 	Functions map[string]string `json:"functions"`

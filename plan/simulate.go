@@ -132,6 +132,7 @@ func (s *sim) step(index int, st *lang.Step) *Step {
 	out.OK = r == nil
 	if r != nil {
 		out.Reason = r.Error()
+		out.Errno = r.Errno.String()
 	}
 	s.checkExpect(st, out, r, lp)
 	if r == nil && st.Action == lang.ActionLoad {
@@ -428,6 +429,9 @@ func (s *sim) checkStacking(st *lang.Step, lp *Livepatch, b *Build) {
 		for _, o := range m.Objects {
 			for _, f := range o.Funcs {
 				stack := s.k.Stack(funcIDOf(o.Name, f))
+				if len(stack) == 0 {
+					continue // its module is not loaded
+				}
 				var others []string
 				for _, g := range stack[1:] {
 					if g.Nop || g.Patch().Module == m.Name {
@@ -439,7 +443,7 @@ func (s *sim) checkStacking(st *lang.Step, lp *Livepatch, b *Build) {
 					}
 					others = append(others, fmt.Sprintf("%s:%s", name, g.New))
 				}
-				if len(others) == 0 || len(stack) == 0 || stack[0].Patch().Module != m.Name {
+				if len(others) == 0 || stack[0].Patch().Module != m.Name {
 					continue
 				}
 				s.pl.warnf(st.DeclRange.Ptr(), "Function patched by several non-replace releases",

@@ -181,3 +181,35 @@ deploy "wrong-kernel" {
     livepatch = livepatch.only-other # ERROR: Livepatch not built for this kernel
   }
 }
+
+livepatch "lp-mod" {
+  replace = false
+  kernels = [kernel.k]
+  fixes   = [fix.mod]
+}
+
+livepatch "lp-mod2" {
+  replace = false
+  kernels = [kernel.k]
+  fixes   = [fix.mod]
+}
+
+# Patches for a module that is not loaded yet: applied when it comes.
+deploy "late" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.lp-mod
+  }
+  step "load" {
+    livepatch = livepatch.lp-mod2
+  }
+  step "module_load" {
+    module = "nfsd"
+  }
+  step "module_unload" {
+    module = "nfsd"
+  }
+  step "module_unload" { # ERROR: Kernel refuses step
+    module = "nfsd"
+  }
+}

@@ -1,0 +1,293 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klpc/klpc/emit"
+	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan"
+)
+
+// TestDifferential plans the deployments of testdata/differential, emits
+// their livepatch modules, builds them against the real headers, performs
+// every deployment on the real kernel and checks that each step went as
+// the plan predicted: accepted or refused (with the same errno), the
+// patches /sys/kernel/livepatch lists, and the implementation every
+// function runs.
+func TestDifferential(t *testing.T) {
+	env := EnvForTest(t)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+
+	probe, err := BuildModule(ctx, env, env.ProbeDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planDifferential(t, env, filepath.Dir(probe))
+	kos := buildEmitted(ctx, t, env, p)
+	kos[ProbeModule] = probe
+
+	var scenarios []Scenario
+	var checks []dcheck
+	for _, d := range p.Deployments {
+		sc, ch := deploymentScenario(p, d, kos)
+		scenarios = append(scenarios, sc)
+		checks = append(checks, ch)
+	}
+	for _, lp := range p.Livepatches {
+		for _, u := range lp.Upgrades {
+			sc, ch := upgradeScenario(p, lp, u, kos)
+			scenarios = append(scenarios, sc)
+			checks = append(checks, ch)
+		}
+	}
+	results, err := Run(ctx, env, scenarios...)
+	if err != nil {
+		t.Errorf("run: %v", err)
+	}
+	steps := 0
+	for i, ch := range checks {
+		if i >= len(results) {
+			t.Errorf("scenario %s: no result", ch.name)
+			continue
+		}
+		if diff := ch.compare(results[i]); diff != "" {
+			t.Errorf("scenario %s: the kernel did not do what the plan predicted:\n%s", ch.name, diff)
+		}
+		steps += len(ch.steps)
+	}
+	t.Logf("compared %d scenarios, %d steps, with the real kernel in %s", len(checks), steps, time.Since(start).Round(time.Second))
+
+	// A wrong prediction must fail, readably: flip one expected
+	// implementation and compare again with what the kernel did.
+	wrong := checks[0]
+	wrong.steps = append([]expectedStep(nil), wrong.steps...)
+	flipped := map[string]string{}
+	for k, v := range wrong.steps[0].functions {
+		flipped[k] = v
+	}
+	for k, v := range flipped {
+		if v == Original {
+			flipped[k] = "basic:klpc_cmd_a"
+		} else {
+			flipped[k] = Original
+		}
+		break
+	}
+	wrong.steps[0].functions = flipped
+	if diff := wrong.compare(results[0]); !strings.Contains(diff, "plan:") || !strings.Contains(diff, "kernel:") {
+		t.Errorf("a flipped prediction was not reported readably: %q", diff)
+	}
+}
+
+// planDifferential plans a copy of testdata/differential with a kernel
+// block naming the real kernel's fixtures and the probe module just built.
+func planDifferential(t *testing.T, env Env, probeDir string) *plan.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join("testdata", "differential")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	fixtures := filepath.Join(env.Root, "kernels", "6.1.0-56-amd64")
+	kernel := fmt.Sprintf(`kernel "deb12-56" {
+  release  = %q
+  kallsyms = %q
+  ftrace   = %q
+  symvers  = %q
+  modules  = %q
+  headers  = %q
+}
+`, env.KernelRelease, filepath.Join(fixtures, "kallsyms.gz"), filepath.Join(fixtures, "available_filter_functions.gz"),
+		filepath.Join(fixtures, "Module.symvers.gz"), probeDir, env.Headers)
+	if err := os.WriteFile(filepath.Join(dir, "kernel.klp.hcl"), []byte(kernel), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := lang.LoadDir(dir)
+	p := plan.New(cfg, diags, plan.Options{})
+	if p.HasErrors() {
+		t.Fatalf("the differential configuration does not plan cleanly:\n%s", p.HCL.Error())
+	}
+	return p
+}
+
+// buildEmitted emits the plan and builds every module it names.
+func buildEmitted(ctx context.Context, t *testing.T, env Env, p *plan.Plan) map[string]string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	if _, diags := emit.Emit(p, out, emit.Options{}); diags.HasErrors() {
+		t.Fatalf("emit: %s", diags.Error())
+	}
+	kos := map[string]string{}
+	for _, lp := range p.Livepatches {
+		for _, b := range lp.Builds {
+			for _, m := range b.Modules {
+				ko, err := BuildModule(ctx, env, filepath.Join(out, b.Kernel, m.Name))
+				if err != nil {
+					t.Fatalf("build %s: %v", m.Name, err)
+				}
+				kos[m.Name] = ko
+			}
+		}
+	}
+	return kos
+}
+
+// expectedStep is what the plan predicts for one step.
+type expectedStep struct {
+	what      string
+	ok        bool
+	errno     string
+	enabled   []string
+	functions map[string]string // key -> "original", "absent" or "<module>:<function>"
+}
+
+// check holds a scenario's predictions; steps before skip are set-up
+// steps whose only expectation is that they succeed.
+type dcheck struct {
+	name  string
+	skip  int
+	steps []expectedStep
+}
+
+func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string) (Scenario, dcheck) {
+	sc := Scenario{Name: d.Name, Modules: map[string]string{}, Preload: d.Modules}
+	ch := dcheck{name: d.Name}
+	keys := map[string]bool{}
+	for _, m := range d.Modules {
+		sc.Modules[m] = kos[m]
+	}
+	for _, s := range d.Steps {
+		for k := range s.Functions {
+			keys[k] = true
+		}
+		step := Step{Action: s.Action, Module: s.Module}
+		if s.Livepatch != "" {
+			m := p.Livepatch(s.Livepatch).Build(d.Kernel).Modules[0].Name
+			step.Module = m
+			sc.Modules[m] = kos[m]
+		} else if s.Action == ActionModuleLoad {
+			sc.Modules[s.Module] = kos[s.Module]
+		}
+		sc.Steps = append(sc.Steps, step)
+		ch.steps = append(ch.steps, expectedStep{
+			what: fmt.Sprintf("step %d (%s)", s.Index, step), ok: s.OK, errno: s.Errno,
+			enabled: s.Enabled, functions: moduleImpls(p, s.Functions),
+		})
+	}
+	sc.Observe = sortedKeys(keys)
+	return sc, ch
+}
+
+// upgradeScenario starts from the predecessor's per-object modules, all
+// loaded with their targets, and performs the planned upgrade.
+func upgradeScenario(p *plan.Plan, lp *plan.Livepatch, u *plan.Upgrade, kos map[string]string) (Scenario, dcheck) {
+	name := fmt.Sprintf("upgrade-%s-to-%s", u.From, lp.Name)
+	sc := Scenario{Name: name, Modules: map[string]string{}}
+	ch := dcheck{name: name}
+	keys := map[string]bool{}
+	for _, m := range p.Livepatch(u.From).Build(u.Kernel).Modules {
+		if obj := m.Objects[0].Name; obj != "vmlinux" {
+			sc.Preload = append(sc.Preload, obj)
+			sc.Modules[obj] = kos[obj]
+		}
+		sc.Modules[m.Name] = kos[m.Name]
+		sc.Steps = append(sc.Steps, Step{Action: ActionLoad, Module: m.Name})
+		ch.steps = append(ch.steps, expectedStep{what: "set-up: load " + m.Name, ok: true})
+		ch.skip++
+	}
+	for _, s := range u.Steps {
+		for k := range s.Functions {
+			keys[k] = true
+		}
+		sc.Modules[s.Module] = kos[s.Module]
+		step := Step{Action: s.Action, Module: s.Module}
+		sc.Steps = append(sc.Steps, step)
+		ch.steps = append(ch.steps, expectedStep{
+			what: fmt.Sprintf("upgrade step %d (%s)", s.Index, step), ok: s.OK,
+			functions: moduleImpls(p, s.Functions),
+		})
+	}
+	sc.Observe = sortedKeys(keys)
+	return sc, ch
+}
+
+// moduleImpls turns the plan's "<livepatch>:<function>" into the
+// identity the replacement reports, "<module>:<function>".
+func moduleImpls(p *plan.Plan, funcs map[string]string) map[string]string {
+	out := map[string]string{}
+	for key, impl := range funcs {
+		lpName, fn, ok := strings.Cut(impl, ":")
+		if !ok {
+			out[key] = impl
+			continue
+		}
+		module := lang.ModuleName(lpName)
+		if lp := p.Livepatch(lpName); lp != nil && lp.Layout == lang.LayoutPerObject {
+			object, _, _ := strings.Cut(key, ":")
+			module = plan.PerObjectModuleName(lpName, object)
+		}
+		out[key] = module + ":" + fn
+	}
+	return out
+}
+
+// compare returns a readable account of every difference between the
+// predictions and the observations, or "".
+func (ch dcheck) compare(res Result) string {
+	var b strings.Builder
+	if res.Err != "" {
+		fmt.Fprintf(&b, "  the scenario did not complete: %s\n", res.Err)
+	}
+	for i, want := range ch.steps {
+		if i >= len(res.Steps) {
+			fmt.Fprintf(&b, "  %s: not performed\n", want.what)
+			continue
+		}
+		got := res.Steps[i]
+		if got.OK != want.ok {
+			fmt.Fprintf(&b, "  %s: plan: ok=%v %s | kernel: ok=%v %s %s\n", want.what, want.ok, want.errno, got.OK, got.Errno, got.Message)
+			continue
+		}
+		if i < ch.skip {
+			continue
+		}
+		if !want.ok && want.errno != got.Errno {
+			fmt.Fprintf(&b, "  %s: plan: refused with %s | kernel: refused with %s (%s)\n", want.what, want.errno, got.Errno, got.Message)
+		}
+		if want.enabled != nil {
+			var listed []string
+			for _, lp := range got.Livepatches {
+				listed = append(listed, lp.Name)
+			}
+			wantListed := append([]string(nil), want.enabled...)
+			sort.Strings(wantListed)
+			if strings.Join(wantListed, ",") != strings.Join(listed, ",") {
+				fmt.Fprintf(&b, "  %s: /sys/kernel/livepatch: plan: [%s] | kernel: [%s]\n", want.what, strings.Join(wantListed, " "), strings.Join(listed, " "))
+			}
+		}
+		for _, key := range sortedMapKeys(want.functions) {
+			if w, g := want.functions[key], got.Functions[key]; w != g {
+				fmt.Fprintf(&b, "  %s: %s: plan: %s | kernel: %s\n", want.what, key, w, g)
+			}
+		}
+	}
+	return b.String()
+}
+
+func sortedMapKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Replacement of klpc_probe's klpc_probe_beta that returns its identity, "<module>:<function>". */
+#include <linux/kernel.h>
+
+const char *klpc_beta_s2(void);
+
+const char *klpc_beta_s2(void)
+{
+	static char id[128];
+
+	snprintf(id, sizeof(id), "%s:%s", KBUILD_MODNAME, __func__);
+	return id;
+}
