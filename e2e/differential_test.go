@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -274,20 +276,11 @@ func (ch dcheck) compare(res Result) string {
 				fmt.Fprintf(&b, "  %s: /sys/kernel/livepatch: plan: [%s] | kernel: [%s]\n", want.what, strings.Join(wantListed, " "), strings.Join(listed, " "))
 			}
 		}
-		for _, key := range sortedMapKeys(want.functions) {
+		for _, key := range slices.Sorted(maps.Keys(want.functions)) {
 			if w, g := want.functions[key], got.Functions[key]; w != g {
 				fmt.Fprintf(&b, "  %s: %s: plan: %s | kernel: %s\n", want.what, key, w, g)
 			}
 		}
 	}
 	return b.String()
-}
-
-func sortedMapKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -271,7 +272,7 @@ func (s *sim) sysfs() (enabled, loaded []string) {
 
 func changes(before, after map[string]string) []*Change {
 	out := []*Change{}
-	for _, key := range sortedKeys(after) {
+	for _, key := range slices.Sorted(maps.Keys(after)) {
 		from, to := before[key], after[key]
 		if from == to {
 			continue
@@ -391,7 +392,7 @@ func (s *sim) checkRegressions(st *lang.Step, lp *Livepatch, before map[klp.Func
 		}
 	}
 	decl := s.pl.cfg.Livepatch(lp.Name)
-	for _, fix := range sortedKeys(lost) {
+	for _, fix := range slices.Sorted(maps.Keys(lost)) {
 		funcs := lost[fix]
 		sort.Strings(funcs)
 		s.pl.diags = append(s.pl.diags, &hcl.Diagnostic{

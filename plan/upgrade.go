@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -194,7 +195,7 @@ func (pl *planner) verifyUpgrade(prev, next *Livepatch, kernel string, steps []*
 	}
 	sort.Strings(u.Guarded)
 
-	k := klp.New(symbols, sortedKeys(targets)...)
+	k := klp.New(symbols, slices.Sorted(maps.Keys(targets))...)
 	for _, m := range pb.Modules {
 		if r := k.Insmod(patchSpec(m)); r != nil {
 			u.Reason = fmt.Sprintf("the kernel refuses to load %s of %q to start from: %s.", m.Name, prev.Name, r)
