@@ -26,3 +26,38 @@ func TestDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadDirProblems(t *testing.T) {
+	_, diags := LoadDir(t.TempDir())
+	if len(diags) != 1 || diags[0].Summary != "No configuration files" {
+		t.Errorf("empty folder: %v", diags)
+	}
+	_, diags = LoadDir(filepath.Join(t.TempDir(), "missing"))
+	if len(diags) != 1 || diags[0].Summary != "Cannot read configuration directory" {
+		t.Errorf("missing folder: %v", diags)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "x"+FileSuffix), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "unreadable"+FileSuffix), nil, 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getuid() != 0 { // root reads anything
+		_, diags = LoadDir(dir)
+		if len(diags) == 0 || diags[0].Summary != "Cannot read configuration file" {
+			t.Errorf("unreadable file: %v", diags)
+		}
+	}
+}
+
+// TestExamplesLoadCleanly reads every example without a diagnostic from
+// lang.
+func TestExamplesLoadCleanly(t *testing.T) {
+	dirs, _ := filepath.Glob("../examples/*")
+	for _, d := range dirs {
+		if _, diags := LoadDir(d); len(diags) > 0 {
+			t.Errorf("%s: %s", d, diags.Error())
+		}
+	}
+}

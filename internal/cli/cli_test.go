@@ -32,6 +32,18 @@ func TestPlanText(t *testing.T) {
 	}
 }
 
+// TestPlanTextUpgrade shows a verified per-object upgrade procedure.
+func TestPlanTextUpgrade(t *testing.T) {
+	code, out, errs := runCLI("plan", "../../emit/testdata/configs/perobject")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, "upgrade from") || !strings.Contains(out, "(verified)") {
+		t.Errorf("no verified upgrade in:\n%s", out)
+	}
+	golden.Check(t, filepath.Join("testdata", "perobject.plan.txt"), []byte(out))
+}
+
 // TestPlanJSONOnErrors checks that -o json prints the plan on stdout even
 // when the plan has errors, and exits 1.
 func TestPlanJSONOnErrors(t *testing.T) {

@@ -100,6 +100,16 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 				fmt.Fprintf(w, "  on %s: module %s patches %s\n", b.Kernel, m.Name, listOrNone(funcs))
 			}
 		}
+		for _, u := range l.Upgrades {
+			verdict := c.green + "verified" + c.reset
+			if !u.Verified {
+				verdict = c.red + "NOT VERIFIED: " + u.Reason + c.reset
+			}
+			fmt.Fprintf(w, "  upgrade from %s on %s (%s):\n", u.From, u.Kernel, verdict)
+			for _, s := range u.Steps {
+				fmt.Fprintf(w, "     %d. %s %s\n", s.Index, s.Action, s.Module)
+			}
+		}
 	}
 	for _, d := range p.Deployments {
 		fmt.Fprintf(w, "\n%sDeployment %s%s on kernel %s", c.bold, d.Name, c.reset, d.Kernel)

@@ -57,3 +57,21 @@ deploy "d" {
     livepatch = livepatch.lp # ERROR: Unexpected argument
   }
 }
+
+fix "more" {
+  source = "" # ERROR: Empty path
+  object "vmlinux" {
+    func "version_proc_show" {
+      new  = "v"
+      file = "" # ERROR: Empty file selector
+    }
+    symbol "saved_command_line" {}
+    symbol "saved_command_line" {} # ERROR: Duplicate symbol
+    symbol "9lives" {} # ERROR: Invalid symbol name
+  }
+}
+
+livepatch "no-kernels" {
+  kernels = [] # ERROR: No kernels
+  fixes   = [fix.more]
+}

@@ -213,3 +213,76 @@ deploy "late" {
     module = "nfsd"
   }
 }
+
+fix "cb-1" {
+  object "vmlinux" {
+    pre_patch = "cb1_pre"
+    func "loadavg_proc_show" {
+      new = "l1"
+    }
+  }
+}
+
+fix "cb-2" {
+  object "vmlinux" { # ERROR: Conflicting callbacks
+    post_patch = "cb2_post"
+    func "uptime_proc_show" {
+      new = "u2"
+    }
+  }
+}
+
+livepatch "callbacks" {
+  kernels = [kernel.k]
+  fixes   = [fix.cb-1, fix.cb-2]
+}
+
+fix "state-again" {
+  object "vmlinux" {
+    func "uptime_proc_show" {
+      new = "u3"
+    }
+  }
+  state "other-name" {
+    id      = 1
+    version = 2
+  }
+}
+
+livepatch "two-states" {
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.state-again] # ERROR: State declared by two fixes
+}
+
+livepatch "a-release-name-long-enough-to-overflow-the-module" { # ERROR: Per-object module name too long | Unsafe per-object upgrade
+  replace = false
+  layout  = "per-object"
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.mod]
+}
+
+fix "spelled-1" {
+  object "vmlinux" {
+    func "cmdline_proc_show" { # WARNING: Inconsistent sympos
+      new    = "a_cmdline"
+      sympos = 1
+    }
+  }
+}
+
+livepatch "spelled" {
+  kernels = [kernel.k]
+  fixes   = [fix.spelled-1]
+}
+
+# lp1 installed cmdline_proc_show as (f, 0); spelled replaces with (f, 1).
+deploy "sympos-spelling" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.lp1
+  }
+  step "load" {
+    livepatch = livepatch.spelled
+    expect    = "refused"
+  }
+}

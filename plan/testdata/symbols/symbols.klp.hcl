@@ -9,6 +9,11 @@ kernel "deb12-56" {
   symvers  = "../../../kernels/6.1.0-56-amd64/Module.symvers.gz"
 }
 
+kernel "modules-only" { # WARNING: No vmlinux symbols
+  release = "6.1.0-56-amd64"
+  modules = "../../../kernels/6.1.0-56-amd64/modules"
+}
+
 kernel "broken" {
   release  = "6.1.0-56-amd64"
   kallsyms = "no-such-kallsyms.gz" # ERROR: Cannot read kernel build
