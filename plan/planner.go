@@ -78,7 +78,6 @@ func (pl *planner) run() {
 	for _, f := range pl.cfg.Fixes {
 		pl.plan.Fixes = append(pl.plan.Fixes, planFix(f))
 	}
-	pl.checkSymposSpelling()
 	for _, l := range pl.cfg.Livepatches {
 		pl.plan.Livepatches = append(pl.plan.Livepatches, pl.livepatch(l))
 	}
@@ -351,36 +350,4 @@ func (pl *planner) releaseStates(l *lang.Livepatch) []*State {
 		out = append(out, s)
 	}
 	return out
-}
-
-// checkSymposSpelling warns when one function is written with sympos 0 in
-// one fix and 1 in another. Both select the same function, but
-// klp_find_func matches nops by the sympos as written: a replace patch
-// with (f, 1) over an installed (f, 0) gets a nop (f, 0) beside its own
-// (f, 1), both want the sysfs directory "f,1", and the kernel refuses the
-// load with EEXIST.
-func (pl *planner) checkSymposSpelling() {
-	type key struct{ object, name string }
-	first := map[key]*lang.Func{}
-	firstFix := map[key]string{}
-	for _, f := range pl.cfg.Fixes {
-		for _, o := range f.Objects {
-			for _, fn := range o.Funcs {
-				if fn.File != nil || fn.SymposValue() > 1 {
-					continue
-				}
-				k := key{o.Name, fn.Name}
-				prev, ok := first[k]
-				if !ok {
-					first[k], firstFix[k] = fn, f.Name
-					continue
-				}
-				if prev.SymposValue() != fn.SymposValue() {
-					pl.warnf(fn.NameRange.Ptr(), "Inconsistent sympos",
-						"Fix %q writes %s with sympos %d, fix %q (%s) with sympos %d. Both select the same function, but the kernel matches replaced functions by the sympos as written (klp_find_func): a replace release with one spelling loaded over a release with the other is refused with EEXIST. Write the same sympos everywhere.",
-						f.Name, FuncKey(o.Name, fn.Name, 0), fn.SymposValue(), firstFix[k], prev.NameRange, prev.SymposValue())
-				}
-			}
-		}
-	}
 }

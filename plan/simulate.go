@@ -302,7 +302,7 @@ func (s *sim) checkExpect(st *lang.Step, out *Step, r *klp.Refusal, lp *Livepatc
 	what := describeStep(st)
 	switch {
 	case r != nil && out.Expect == lang.ExpectOK:
-		detail := fmt.Sprintf("In deployment %q, step %d (%s), the kernel refuses: %s.", s.out.Name, out.Index, what, strings.Join(r.Log, "; "))
+		detail := fmt.Sprintf("In deployment %q, step %d (%s), the kernel refuses: %s.", s.out.Name, out.Index, what, strings.TrimSuffix(strings.Join(r.Log, "; "), "."))
 		if c := s.stateConflict(st, lp); c != "" {
 			detail += " " + c
 		}

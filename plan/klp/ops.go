@@ -141,7 +141,7 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 
 // addNops mirrors klp_add_nops and klp_add_object_nops: for every function
 // of every installed patch that p does not patch itself (matched by name and
-// sympos, textually), p gets a nop, in a dynamic object if p lacks the object.
+// sympos), p gets a nop, in a dynamic object if p lacks the object.
 func (k *Kernel) addNops(p *Patch) {
 	for _, old := range k.patches {
 		for _, oo := range old.Objects {
@@ -169,10 +169,13 @@ func (p *Patch) object(name string) *Object {
 	return nil
 }
 
-// findFunc mirrors klp_find_func: a textual match of old_name and old_sympos.
+// findFunc mirrors klp_find_func: the same old_name and old_sympos, where
+// sympos 0 and 1 count as identical (both select the first symbol of the
+// name; the Debian 6.1 kernel carries that rule, and the real kernel
+// accepts a replace patch spelled (f, 1) over an installed (f, 0)).
 func (o *Object) findFunc(name string, sympos int) *Func {
 	for _, f := range o.Funcs {
-		if f.Name == name && f.Sympos == sympos {
+		if f.Name == name && max(f.Sympos, 1) == max(sympos, 1) {
 			return f
 		}
 	}

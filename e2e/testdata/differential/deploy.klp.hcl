@@ -227,3 +227,33 @@ deploy "stacking" {
     livepatch = livepatch.lp3
   }
 }
+
+# sympos 0 and 1 name the same function: stacked as non-replace they
+# share one func_stack, and a replace patch spelled (f, 1) replaces an
+# installed (f, 0) without a nop of its own for f (klp_find_func counts
+# 0 and 1 as one).
+deploy "sympos-spelling" {
+  kernel = kernel.deb12-56
+  step "load" {
+    livepatch = livepatch.spell-0
+  }
+  step "load" {
+    livepatch = livepatch.spell-1nr
+  }
+  step "disable" {
+    livepatch = livepatch.spell-1nr
+  }
+  step "load" {
+    livepatch = livepatch.spell-1
+  }
+  step "disable" {
+    livepatch = livepatch.spell-0
+    expect    = "refused"
+  }
+  step "disable" {
+    livepatch = livepatch.spell-1
+  }
+  step "unload" {
+    livepatch = livepatch.spell-0
+  }
+}

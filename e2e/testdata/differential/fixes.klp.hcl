@@ -96,3 +96,14 @@ fix "state-v2" {
     version = 2
   }
 }
+
+# cmd-a with sympos written as 1 instead of 0: the same function.
+fix "cmd-a1" {
+  source = "src/klpc_cmd_a1.c"
+  object "vmlinux" {
+    func "cmdline_proc_show" {
+      new    = "klpc_cmd_a1"
+      sympos = 1
+    }
+  }
+}

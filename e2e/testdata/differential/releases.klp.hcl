@@ -107,3 +107,20 @@ livepatch "po2" {
   kernels = [kernel.deb12-56]
   fixes   = [fix.cmd-a, fix.alpha-a, fix.gamma-a]
 }
+
+livepatch "spell-0" {
+  replace = false
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.cmd-a]
+}
+
+livepatch "spell-1" {
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.cmd-a1]
+}
+
+livepatch "spell-1nr" {
+  replace = false
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.cmd-a1]
+}

@@ -260,29 +260,3 @@ livepatch "a-release-name-long-enough-to-overflow-the-module" { # ERROR: Per-obj
   kernels = [kernel.k]
   fixes   = [fix.a, fix.mod]
 }
-
-fix "spelled-1" {
-  object "vmlinux" {
-    func "cmdline_proc_show" { # WARNING: Inconsistent sympos
-      new    = "a_cmdline"
-      sympos = 1
-    }
-  }
-}
-
-livepatch "spelled" {
-  kernels = [kernel.k]
-  fixes   = [fix.spelled-1]
-}
-
-# lp1 installed cmdline_proc_show as (f, 0); spelled replaces with (f, 1).
-deploy "sympos-spelling" {
-  kernel = kernel.k
-  step "load" {
-    livepatch = livepatch.lp1
-  }
-  step "load" {
-    livepatch = livepatch.spelled
-    expect    = "refused"
-  }
-}
