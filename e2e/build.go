@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/klpc/klpc/emit"
 	"sort"
 	"strings"
 )
@@ -56,14 +59,28 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 			return "", err
 		}
 	}
-	cmd := exec.CommandContext(ctx, "make", "-C", env.Headers, "M="+tmp, "modules")
+	// A module emitted by klpc whose replacement code uses symbols the
+	// module loader cannot resolve is built as its Makefile does: modpost
+	// only warns about them, and klp-convert rewrites them afterwards.
+	convert := needsKlpConvert(filepath.Join(tmp, "manifest.json"))
+	args := []string{"-C", env.Headers, "M=" + tmp, "modules"}
+	if convert {
+		args = append(args, "KBUILD_MODPOST_WARN=1")
+	}
+	cmd := exec.CommandContext(ctx, "make", args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building module in %s: %v\n%s", dir, err, tail(out.String(), 40))
 	}
-	if _, err := singleKo(tmp); err != nil {
+	ko, err := singleKo(tmp)
+	if err != nil {
 		return "", fmt.Errorf("building module in %s: %v", dir, err)
+	}
+	if convert {
+		if _, err := emit.ConvertModule(filepath.Join(tmp, "manifest.json"), ko); err != nil {
+			return "", fmt.Errorf("building module in %s: %v", dir, err)
+		}
 	}
 	// Publish the finished build; another build of the same sources may have
 	// won the race, and its result is as good as ours.
@@ -156,4 +173,19 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// needsKlpConvert reports whether a klpc manifest lists symbols that
+// klp-convert must rewrite.
+func needsKlpConvert(manifest string) bool {
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		return false
+	}
+	var m struct {
+		ELF struct {
+			Symbols []json.RawMessage `json:"klp_symbols"`
+		} `json:"elf"`
+	}
+	return json.Unmarshal(data, &m) == nil && len(m.ELF.Symbols) > 0
 }

@@ -151,3 +151,82 @@ func funcEntry(t *testing.T, f *elf.File, sym string) (oldName, newFunc string) 
 	}
 	return oldName, newFunc
 }
+
+// TestKlpConvertRealBuild builds examples/klp-symbols with its emitted
+// Makefile, which runs klpc klp-convert after kbuild, and checks the
+// livepatch ELF layout of the .ko: the reference to saved_command_line
+// (not exported by vmlinux) is a .klp.sym symbol in SHN_LIVEPATCH, used
+// only from a .klp.rela.vmlinux section flagged SHF_ALLOC|SHF_RELA_LIVEPATCH.
+func TestKlpConvertRealBuild(t *testing.T) {
+	if _, err := os.Stat(debianHeaders); err != nil {
+		if os.Getenv("KLPC_E2E") == "1" {
+			t.Fatalf("KLPC_E2E=1 but the headers are missing: %v", err)
+		}
+		t.Skipf("no kernel headers: %v", err)
+	}
+	tmp := t.TempDir()
+	klpc := filepath.Join(tmp, "klpc")
+	if b, err := exec.Command("go", "build", "-o", klpc, "../cmd/klpc").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	p := planDir(t, "../examples/klp-symbols")
+	out := filepath.Join(tmp, "out")
+	if _, d := Emit(p, out, Options{}); d.HasErrors() {
+		t.Fatal(d.Error())
+	}
+	dir := filepath.Join(out, "deb12-56", "lp_marker")
+	if b, err := exec.Command("make", "-C", dir, "KDIR="+debianHeaders, "KLPC="+klpc).CombinedOutput(); err != nil {
+		t.Fatalf("make: %v\n%s", err, b)
+	}
+	f, err := elf.Open(filepath.Join(dir, "lp_marker.ko"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	klpSym := -1
+	for i, s := range syms {
+		switch s.Name {
+		case "saved_command_line":
+			t.Errorf("saved_command_line is still an ordinary symbol (section %v)", s.Section)
+		case ".klp.sym.vmlinux.saved_command_line,0":
+			klpSym = i + 1 // relocation symbol indexes count the null symbol
+			if s.Section != SHNLivepatch || elf.ST_BIND(s.Info) != elf.STB_GLOBAL {
+				t.Errorf("%s: section %#x, bind %v", s.Name, int(s.Section), elf.ST_BIND(s.Info))
+			}
+		}
+	}
+	if klpSym < 0 {
+		t.Fatal("no .klp.sym symbol")
+	}
+	found := false
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_RELA {
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		uses := 0
+		for off := 0; off+24 <= len(data); off += 24 {
+			if int(f.ByteOrder.Uint64(data[off+8:])>>32) == klpSym {
+				uses++
+			}
+		}
+		if sec.Name == ".klp.rela.vmlinux.text" {
+			found = true
+			if sec.Flags != elf.SHF_ALLOC|SHFRelaLivepatch || f.Sections[sec.Info].Name != ".text" || uses == 0 {
+				t.Errorf("%s: flags %#x, applies to %s, %d uses", sec.Name, uint64(sec.Flags), f.Sections[sec.Info].Name, uses)
+			}
+		} else if uses > 0 {
+			t.Errorf("%s still relocates against the .klp.sym symbol", sec.Name)
+		}
+	}
+	if !found {
+		t.Error("no .klp.rela.vmlinux.text section")
+	}
+}

@@ -296,7 +296,7 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 		m.Objects = append(m.Objects, mo)
 	}
 	if len(m.ELF.Symbols) > 0 {
-		m.ELF.Note = "The source-based build leaves these references undefined: they must be rewritten into this layout (SHF_ALLOC|SHF_RELA_LIVEPATCH relocation sections against SHN_LIVEPATCH symbols, as klp-convert or objtool klp do) before the module can load. kpatch-build writes them itself."
+		m.ELF.Note = "kbuild leaves these references undefined; the Makefile then runs klpc klp-convert, which moves their relocations into SHF_ALLOC|SHF_RELA_LIVEPATCH sections against SHN_LIVEPATCH symbols, as listed here. kpatch-build writes them itself."
 	}
 	for _, s := range job.module.States {
 		m.States = append(m.States, manifestState{Name: s.Name, ID: s.ID, Version: s.Version, Fix: s.Fix})

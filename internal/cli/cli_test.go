@@ -81,6 +81,8 @@ func TestUsageErrors(t *testing.T) {
 		{"plan", "a", "b"},
 		{"version", "extra"},
 		{"nosuchcommand"},
+		{"klp-convert"},
+		{"klp-convert", "x.ko"},
 	} {
 		if code, _, errs := runCLI(args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errs)
@@ -136,5 +138,29 @@ func TestFmt(t *testing.T) {
 	}
 	if code, _, errs := runCLI("fmt", dir); code != 1 || !strings.Contains(errs, "a.klp.hcl") {
 		t.Errorf("syntax error: exit %d %s", code, errs)
+	}
+}
+
+func TestKlpConvertErrors(t *testing.T) {
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "manifest.json")
+	if err := os.WriteFile(manifest, []byte(`{"module":"m","elf":{"klp_symbols":[]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("klp-convert", "--manifest", manifest, filepath.Join(dir, "missing.ko")); code != 1 || !strings.Contains(errs, "missing.ko") {
+		t.Errorf("missing module: exit %d: %s", code, errs)
+	}
+	notELF := filepath.Join(dir, "bad.ko")
+	if err := os.WriteFile(notELF, []byte("not an ELF file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("klp-convert", "--manifest", manifest, notELF); code != 1 || !strings.Contains(errs, "not an ELF") {
+		t.Errorf("not ELF: exit %d: %s", code, errs)
+	}
+	if err := os.WriteFile(manifest, []byte(`{`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("klp-convert", "--manifest", manifest, notELF); code != 1 || !strings.Contains(errs, "not a klpc manifest") {
+		t.Errorf("bad manifest: exit %d: %s", code, errs)
 	}
 }

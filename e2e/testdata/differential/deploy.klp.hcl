@@ -257,3 +257,18 @@ deploy "sympos-spelling" {
     livepatch = livepatch.spell-0
   }
 }
+
+# A module whose replacement uses a non-exported symbol, converted by klpc
+# klp-convert into the livepatch ELF format.
+deploy "klp-symbols" {
+  kernel = kernel.deb12-56
+  step "load" {
+    livepatch = livepatch.klpsym
+  }
+  step "disable" {
+    livepatch = livepatch.klpsym
+  }
+  step "unload" {
+    livepatch = livepatch.klpsym
+  }
+}

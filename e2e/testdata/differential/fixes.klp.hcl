@@ -107,3 +107,14 @@ fix "cmd-a1" {
     }
   }
 }
+
+# Uses saved_command_line, which vmlinux does not export (.klp.sym).
+fix "cmd-sym" {
+  source = "src/klpc_cmd_sym.c"
+  object "vmlinux" {
+    func "cmdline_proc_show" {
+      new = "klpc_cmd_sym"
+    }
+    symbol "saved_command_line" {}
+  }
+}

@@ -124,3 +124,8 @@ livepatch "spell-1nr" {
   kernels = [kernel.deb12-56]
   fixes   = [fix.cmd-a1]
 }
+
+livepatch "klpsym" {
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.cmd-sym]
+}
