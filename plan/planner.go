@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan/klp"
 )
 
 // Options tune planning.
@@ -60,6 +61,9 @@ type planner struct {
 	diags hcl.Diagnostics
 
 	builds map[string]*kernelBuild // by kernel block name
+	// relocWarned remembers the (release, object) pairs already warned
+	// about by checkModuleRelocs.
+	relocWarned map[string]bool
 }
 
 func (pl *planner) errorf(rng *hcl.Range, summary, format string, args ...any) {
@@ -72,6 +76,7 @@ func (pl *planner) warnf(rng *hcl.Range, summary, format string, args ...any) {
 
 func (pl *planner) run() {
 	pl.builds = map[string]*kernelBuild{}
+	pl.relocWarned = map[string]bool{}
 	for _, k := range pl.cfg.Kernels {
 		pl.plan.Kernels = append(pl.plan.Kernels, pl.kernel(k))
 	}
@@ -309,6 +314,7 @@ func (pl *planner) build(l *lang.Livepatch, objects []*relObject, states []*Stat
 		}
 		o.Target = kb.target(ro.name)
 		resolved = append(resolved, o)
+		pl.checkModuleRelocs(l, o, ro)
 	}
 	if l.LayoutValue() == lang.LayoutPerObject {
 		for i, o := range resolved {
@@ -350,4 +356,36 @@ func (pl *planner) releaseStates(l *lang.Livepatch) []*State {
 		out = append(out, s)
 	}
 	return out
+}
+
+// checkModuleRelocs warns about .klp.rela relocations against a module's
+// own symbols: 6.1 writes them when the module loads
+// (klp_apply_object_relocs) and never clears them when it goes, so x86's
+// apply_relocate_add refuses to write them again and the module cannot be
+// loaded a second time while the livepatch is.
+func (pl *planner) checkModuleRelocs(l *lang.Livepatch, o *Object, ro *relObject) {
+	if o.Name == klp.Vmlinux || !hasKlpSymbols(o) {
+		return
+	}
+	key := l.Name + "\x00" + o.Name
+	if pl.relocWarned[key] {
+		return
+	}
+	pl.relocWarned[key] = true
+	var names []string
+	for _, s := range o.Symbols {
+		if !s.Exported {
+			names = append(names, s.Name)
+		}
+	}
+	rng := l.NameRange.Ptr()
+	for _, rs := range ro.symbols {
+		if !rs.decl.NameRange.Empty() {
+			rng = rs.decl.NameRange.Ptr()
+			break
+		}
+	}
+	pl.warnf(rng, "Module relocations apply only once",
+		"The replacement code of livepatch %q refers to %s of module %q through .klp.rela.%s sections. Linux 6.1 writes those relocations when %s loads and does not clear them when it is removed, so once %s has been unloaded the kernel refuses to load it again (ENOEXEC) for as long as %q is loaded. Disable and unload the livepatch before reloading the module, or use exported symbols.",
+		l.Name, strings.Join(names, ", "), o.Name, o.Name, o.Name, o.Name, l.Name)
 }

@@ -210,7 +210,7 @@ func (s *sim) moduleLoad(name string) *klp.Refusal {
 func patchSpec(m *Module) klp.PatchSpec {
 	spec := klp.PatchSpec{Module: m.Name, Replace: m.Replace}
 	for _, o := range m.Objects {
-		os := klp.ObjectSpec{Name: o.Name}
+		os := klp.ObjectSpec{Name: o.Name, Relocs: o.Name != klp.Vmlinux && hasKlpSymbols(o)}
 		for _, f := range o.Funcs {
 			os.Funcs = append(os.Funcs, klp.FuncSpec{Name: f.Name, New: f.New, Sympos: f.Sympos})
 		}
@@ -481,4 +481,15 @@ func verb(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// hasKlpSymbols reports whether the object's replacement code refers to
+// symbols that need .klp.rela relocations.
+func hasKlpSymbols(o *Object) bool {
+	for _, s := range o.Symbols {
+		if !s.Exported {
+			return true
+		}
+	}
+	return false
 }

@@ -24,8 +24,9 @@ type Errno int
 
 // The errnos of include/uapi/asm-generic/errno-base.h that appear here.
 const (
-	ENOENT Errno = 2
-	EAGAIN Errno = 11 // EWOULDBLOCK
+	ENOENT  Errno = 2
+	ENOEXEC Errno = 8
+	EAGAIN  Errno = 11 // EWOULDBLOCK
 	ENODEV Errno = 19
 	EBUSY  Errno = 16
 	EEXIST Errno = 17
@@ -39,6 +40,8 @@ func (e Errno) String() string {
 		return "ENOENT"
 	case EAGAIN:
 		return "EAGAIN"
+	case ENOEXEC:
+		return "ENOEXEC"
 	case ENODEV:
 		return "ENODEV"
 	case EBUSY:
@@ -58,6 +61,8 @@ func (e Errno) Text() string {
 		return "No such file or directory"
 	case EAGAIN:
 		return "Resource temporarily unavailable"
+	case ENOEXEC:
+		return "Exec format error"
 	case ENODEV:
 		return "No such device"
 	case EBUSY:
@@ -99,6 +104,10 @@ type FuncSpec struct {
 type ObjectSpec struct {
 	Name  string // "vmlinux" or a module name
 	Funcs []FuncSpec
+	// Relocs is set when the livepatch module has .klp.rela sections for
+	// this (module) object: relocations against the module's own symbols,
+	// written when the module is present (klp_apply_object_relocs).
+	Relocs bool
 }
 
 // StateSpec is one entry of a klp_patch's states array.
@@ -162,7 +171,13 @@ type Object struct {
 	Funcs   []*Func
 	Dynamic bool
 	Patched bool
-	patch   *Patch
+	// Relocs: the object has module-specific .klp.rela sections;
+	// relocated: they have been written into the livepatch module's code.
+	// 6.1 never clears them (there is no klp_clear_object_relocs), so they
+	// cannot be written a second time.
+	Relocs    bool
+	relocated bool
+	patch     *Patch
 }
 
 // Patch is a struct klp_patch in the kernel.

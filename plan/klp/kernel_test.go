@@ -392,3 +392,40 @@ func TestSymbolFailures(t *testing.T) {
 		t.Fatal("refused module left loaded or patched")
 	}
 }
+
+// TestModuleRelocsApplyOnce: 6.1 writes a livepatch's .klp.rela sections
+// for a module when the module comes and never clears them, so the module
+// cannot come a second time while the livepatch is loaded (checked on the
+// real kernel by the e2e module-symbols scenario).
+func TestModuleRelocsApplyOnce(t *testing.T) {
+	spec := PatchSpec{Module: "lp", Objects: []ObjectSpec{{Name: "mod", Relocs: true, Funcs: []FuncSpec{fn("f", "g")}}}}
+	f := FuncID{Object: "mod", Name: "f", Pos: 1}
+	k := New(nil)
+	load(t, k, spec)
+	ok(t, "modprobe", k.Modprobe("mod"))
+	expect(t, k, "first load", map[FuncID]string{f: "lp:g"})
+	ok(t, "rmmod", k.Rmmod("mod"))
+	r := k.Modprobe("mod")
+	if r == nil || r.Errno != ENOEXEC || !strings.Contains(fmt.Sprint(r.Log), "refusing to load module 'mod'") {
+		t.Fatalf("second modprobe: got %v, want ENOEXEC", r)
+	}
+	expect(t, k, "refused", map[FuncID]string{f: "absent"})
+	disable(t, k, "lp")
+	ok(t, "modprobe once the patch is gone", k.Modprobe("mod"))
+
+	// Loaded before the patch: the relocations are written at enable.
+	k = New(nil, "mod")
+	load(t, k, spec)
+	ok(t, "rmmod", k.Rmmod("mod"))
+	if r := k.Modprobe("mod"); r == nil || r.Errno != ENOEXEC {
+		t.Fatalf("modprobe after enable-time relocation: %v", r)
+	}
+	// Without module relocations the module comes back as often as it likes.
+	k = New(nil)
+	spec.Objects[0].Relocs = false
+	load(t, k, spec)
+	for i := 0; i < 3; i++ {
+		ok(t, "modprobe", k.Modprobe("mod"))
+		ok(t, "rmmod", k.Rmmod("mod"))
+	}
+}

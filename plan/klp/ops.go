@@ -15,7 +15,7 @@ func (k *Kernel) Insmod(spec PatchSpec) *Refusal {
 	}
 	p := &Patch{Module: spec.Module, Replace: spec.Replace, States: slices.Clone(spec.States)}
 	for _, os := range spec.Objects {
-		o := &Object{Name: os.Name, patch: p}
+		o := &Object{Name: os.Name, Relocs: os.Relocs, patch: p}
 		for _, fs := range os.Funcs {
 			o.Funcs = append(o.Funcs, &Func{Name: fs.Name, New: fs.New, Sympos: fs.Sympos, obj: o})
 		}
@@ -126,13 +126,33 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 			}
 			funcDirs[dir] = true
 		}
-		// klp_init_object_loaded: symbols of a present object are looked up
-		// now; those of an absent module when it comes.
-		if k.Loaded(o.Name) && k.Symbols != nil {
-			for _, f := range o.Funcs {
-				if r := k.Symbols.Find(o.Name, f.Name, f.Sympos); r != nil {
-					return r
-				}
+		// klp_init_object_loaded: the relocations and symbols of a present
+		// object are resolved now; those of an absent module when it comes.
+		if k.Loaded(o.Name) {
+			if r := k.initObjectLoaded(p, o); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// initObjectLoaded mirrors klp_init_object_loaded: module-specific
+// livepatch relocations first (klp_apply_object_relocs), then the symbol
+// of every func. x86's apply_relocate_add refuses to write a relocation
+// whose target is not zero, and 6.1 never clears the relocations when the
+// module goes, so they apply only the first time.
+func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
+	if o.Relocs && o.Name != Vmlinux {
+		if o.relocated {
+			return refuse(ENOEXEC, "x86/modules: Invalid relocation target, existing value is nonzero for type 2 (livepatch '%s' relocated its code for module '%s' before, and 6.1 does not clear klp relocations when a module goes)", p.Module, o.Name)
+		}
+		o.relocated = true
+	}
+	if k.Symbols != nil {
+		for _, f := range o.Funcs {
+			if r := k.Symbols.Find(o.Name, f.Name, f.Sympos); r != nil {
+				return r
 			}
 		}
 	}
@@ -444,16 +464,10 @@ func (k *Kernel) Modprobe(module string) *Refusal {
 		if o == nil {
 			continue
 		}
-		var r *Refusal
-		if k.Symbols != nil {
-			for _, f := range o.Funcs {
-				if r = k.Symbols.Find(o.Name, f.Name, f.Sympos); r != nil {
-					r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to initialize patch '%s' for module '%s' (%d)", p.Module, module, -int(r.Errno)))
-					break
-				}
-			}
-		}
-		if r == nil {
+		r := k.initObjectLoaded(p, o)
+		if r != nil {
+			r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to initialize patch '%s' for module '%s' (%d)", p.Module, module, -int(r.Errno)))
+		} else {
 			r = k.patchObject(o)
 			if r != nil {
 				r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to apply patch '%s' to module '%s' (%d)", p.Module, module, -int(r.Errno)))

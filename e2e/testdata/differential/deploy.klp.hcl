@@ -272,3 +272,33 @@ deploy "klp-symbols" {
     livepatch = livepatch.klpsym
   }
 }
+
+# The same for a symbol of a module that loads after the livepatch: its
+# .klp.rela section is written when the module comes. 6.1 does not clear
+# it when the module goes, so the module cannot come back while the
+# livepatch is loaded (ENOEXEC), and can once the livepatch is gone.
+deploy "module-symbols" {
+  kernel = kernel.deb12-56
+  step "load" {
+    livepatch = livepatch.modsym
+  }
+  step "module_load" {
+    module = "klpc_probe"
+  }
+  step "module_unload" {
+    module = "klpc_probe"
+  }
+  step "module_load" {
+    module = "klpc_probe"
+    expect = "refused"
+  }
+  step "disable" {
+    livepatch = livepatch.modsym
+  }
+  step "unload" {
+    livepatch = livepatch.modsym
+  }
+  step "module_load" {
+    module = "klpc_probe"
+  }
+}

@@ -118,3 +118,14 @@ fix "cmd-sym" {
     symbol "saved_command_line" {}
   }
 }
+
+# Uses klpc_probe_calls, a static array of the patched module itself.
+fix "alpha-sym" {
+  source = "src/klpc_alpha_sym.c"
+  object "klpc_probe" {
+    func "klpc_probe_alpha" {
+      new = "klpc_alpha_sym"
+    }
+    symbol "klpc_probe_calls" {}
+  }
+}

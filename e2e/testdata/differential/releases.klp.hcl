@@ -129,3 +129,9 @@ livepatch "klpsym" {
   kernels = [kernel.deb12-56]
   fixes   = [fix.cmd-sym]
 }
+
+livepatch "modsym" {
+  replace = false
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.alpha-sym]
+}

@@ -103,3 +103,46 @@ deploy "bad" {
     expect = "refused"
   }
 }
+
+fix "virtio" {
+  object "virtio_pci" {
+    func "vp_get" {
+      new    = "klpc_vp_get"
+      sympos = 2
+    }
+    symbol "virtio_pci_config_ops" { # WARNING: Module relocations apply only once
+      sympos = 1
+    }
+  }
+}
+
+livepatch "lp-virtio" {
+  replace = false
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.virtio]
+}
+
+# The module's relocations were written when it first loaded: 6.1 refuses
+# to write them again.
+deploy "virtio-reload" {
+  kernel = kernel.deb12-56
+  step "load" {
+    livepatch = livepatch.lp-virtio
+  }
+  step "module_load" {
+    module = "virtio_pci"
+  }
+  step "module_unload" {
+    module = "virtio_pci"
+  }
+  step "module_load" {
+    module = "virtio_pci"
+    expect = "refused"
+  }
+  step "disable" {
+    livepatch = livepatch.lp-virtio
+  }
+  step "module_load" {
+    module = "virtio_pci"
+  }
+}
