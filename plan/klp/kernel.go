@@ -27,10 +27,10 @@ const (
 	ENOENT  Errno = 2
 	ENOEXEC Errno = 8
 	EAGAIN  Errno = 11 // EWOULDBLOCK
-	ENODEV Errno = 19
-	EBUSY  Errno = 16
-	EEXIST Errno = 17
-	EINVAL Errno = 22
+	ENODEV  Errno = 19
+	EBUSY   Errno = 16
+	EEXIST  Errno = 17
+	EINVAL  Errno = 22
 )
 
 // String returns the errno's name.
