@@ -39,7 +39,7 @@ nothing is written.`,
 			if output == "" {
 				return usageError{fmt.Errorf("emit needs the output folder: -o OUT")}
 			}
-			p := loadAndPlan(dirArg(args), plan.Options{NoCache: noCache})
+			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), plan.Options{NoCache: noCache})
 			writeDiagnostics(cmd.ErrOrStderr(), p)
 			if p.HasErrors() {
 				return errDiagnostics

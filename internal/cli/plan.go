@@ -26,7 +26,7 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 			if output != "text" && output != "json" {
 				return usageError{fmt.Errorf("-o must be text or json, not %q", output)}
 			}
-			p := loadAndPlan(dirArg(args), plan.Options{Deploy: deploy, NoCache: noCache})
+			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), plan.Options{Deploy: deploy, NoCache: noCache})
 			out := cmd.OutOrStdout()
 			if output == "json" {
 				enc := json.NewEncoder(out)

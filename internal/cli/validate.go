@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ func newValidateCommand() *cobra.Command {
 		Short: "Check a configuration and every deployment without printing the plan",
 		Args:  maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := loadAndPlan(dirArg(args), plan.Options{NoCache: noCache})
+			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), plan.Options{NoCache: noCache})
 			writeDiagnostics(cmd.ErrOrStderr(), p)
 			if p.HasErrors() {
 				return errDiagnostics
@@ -29,8 +30,11 @@ func newValidateCommand() *cobra.Command {
 	return cmd
 }
 
-// loadAndPlan reads a configuration directory and plans it.
-func loadAndPlan(dir string, opts plan.Options) *plan.Plan {
+// loadAndPlan reads a configuration directory and plans it, with a
+// progress line on a terminal when reading the kernel builds takes a while.
+func loadAndPlan(stderr io.Writer, dir string, opts plan.Options) *plan.Plan {
+	stop := startProgress(stderr, "planning "+dir+" (reading kernel builds) ...")
+	defer stop()
 	cfg, diags := lang.LoadDir(dir)
 	return plan.New(cfg, diags, opts)
 }
