@@ -408,13 +408,15 @@ func checkModuleArg(s *String) hcl.Diagnostics {
 }
 
 // broken reports an expression the parser could not read: it has already
-// said why, and decoding it would only add noise.
+// said why, and decoding it would only add noise. An expression that
+// parses but cannot be evaluated is not broken in this sense: decoding it
+// reports why.
 func broken(expr hcl.Expression) bool {
 	if len(expr.Variables()) > 0 {
 		return false
 	}
-	v, _ := expr.Value(nil)
-	return !v.IsWhollyKnown()
+	v, diags := expr.Value(nil)
+	return !diags.HasErrors() && !v.IsWhollyKnown()
 }
 
 func attrError(rng hcl.Range, summary, detail string) *hcl.Diagnostic {

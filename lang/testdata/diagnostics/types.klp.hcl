@@ -75,3 +75,15 @@ livepatch "no-kernels" {
   kernels = [] # ERROR: No kernels
   fixes   = [fix.more]
 }
+
+fix "bad-expressions" {
+  object "vmlinux" {
+    func "uptime_proc_show" {
+      new = "u"
+    }
+  }
+  state "s" {
+    id      = 3
+    version = !2 # ERROR: Invalid operand
+  }
+}
