@@ -167,16 +167,24 @@ func (s *sim) load(b *Build) *klp.Refusal {
 	return nil
 }
 
-// eachModule disables or removes every loaded module of a release.
+// eachModule disables or removes every loaded module of a release. The
+// modules of a per-object release whose objects never loaded are not
+// there to act on; when none is, the first one answers, as the kernel
+// would for a module that is not loaded.
 func (s *sim) eachModule(b *Build, op func(string) *klp.Refusal) *klp.Refusal {
-	for i, m := range b.Modules {
-		if len(b.Modules) > 1 && s.k.Module(m.Name) == nil && i > 0 {
+	acted := false
+	for _, m := range b.Modules {
+		if len(b.Modules) > 1 && s.k.Module(m.Name) == nil {
 			continue
 		}
+		acted = true
 		if r := op(m.Name); r != nil {
 			return r
 		}
 		s.k.CompleteTransition()
+	}
+	if !acted {
+		return op(b.Modules[0].Name)
 	}
 	return nil
 }
