@@ -302,3 +302,25 @@ deploy "module-symbols" {
     module = "klpc_probe"
   }
 }
+
+# A per-object release deployed while its module target comes and goes:
+# the module of each object follows its target (modprobe softdep, done by
+# the suite with insmod).
+deploy "per-object" {
+  kernel = kernel.deb12-56
+  step "load" {
+    livepatch = livepatch.po-deploy
+  }
+  step "module_load" {
+    module = "klpc_probe"
+  }
+  step "module_unload" {
+    module = "klpc_probe"
+  }
+  step "disable" {
+    livepatch = livepatch.po-deploy
+  }
+  step "unload" {
+    livepatch = livepatch.po-deploy
+  }
+}

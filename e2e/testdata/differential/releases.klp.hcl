@@ -135,3 +135,10 @@ livepatch "modsym" {
   kernels = [kernel.deb12-56]
   fixes   = [fix.alpha-sym]
 }
+
+livepatch "po-deploy" {
+  replace = false
+  layout  = "per-object"
+  kernels = [kernel.deb12-56]
+  fixes   = [fix.cmd-a, fix.alpha-a]
+}
