@@ -26,8 +26,6 @@ type sim struct {
 	keys map[klp.FuncID]string
 	// owner maps a livepatch module to its release.
 	owner map[string]*Livepatch
-	// loads counts how often each release has been loaded, for messages.
-	loadedAt map[string]int
 }
 
 func (pl *planner) deploy(d *lang.Deploy) *Deployment {
@@ -36,7 +34,7 @@ func (pl *planner) deploy(d *lang.Deploy) *Deployment {
 		out.Modules = append(out.Modules, m.Value)
 	}
 	kb := pl.builds[d.Kernel.Name]
-	s := &sim{pl: pl, decl: d, kernel: kb, out: out, keys: map[klp.FuncID]string{}, owner: map[string]*Livepatch{}, loadedAt: map[string]int{}}
+	s := &sim{pl: pl, decl: d, kernel: kb, out: out, keys: map[klp.FuncID]string{}, owner: map[string]*Livepatch{}}
 	var symbols klp.Symbols
 	if kb.syms != nil {
 		symbols = modelSymbols{kb.syms}
@@ -124,7 +122,7 @@ func (s *sim) step(index int, st *lang.Step) *Step {
 	case lang.ActionModuleLoad:
 		r = s.moduleLoad(st.Module.Value)
 	case lang.ActionModuleUnload:
-		if st.Module.Value != "" && s.k.Module(st.Module.Value) != nil && s.k.Module(st.Module.Value).Patch != nil {
+		if m := s.k.Module(st.Module.Value); m != nil && m.Patch != nil {
 			r = &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("%s is a livepatch module: use an unload step", st.Module.Value)}}
 		} else {
 			r = s.k.Rmmod(st.Module.Value)
