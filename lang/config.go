@@ -54,6 +54,14 @@ type String struct {
 	Range hcl.Range
 }
 
+// Get returns the value, or "" when the attribute was not set.
+func (s *String) Get() string {
+	if s == nil {
+		return ""
+	}
+	return s.Value
+}
+
 // Int is a literal integer attribute with its range.
 type Int struct {
 	Value int64
@@ -72,6 +80,14 @@ type Path struct {
 	Value string
 	Abs   string
 	Range hcl.Range
+}
+
+// Get returns the resolved path, or "" when the attribute was not set.
+func (p *Path) Get() string {
+	if p == nil {
+		return ""
+	}
+	return p.Abs
 }
 
 // Ref is a reference to another block, such as kernel.deb12 or fix.cve-1.

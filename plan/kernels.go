@@ -41,21 +41,10 @@ type symbolProblem struct {
 }
 
 func (pl *planner) kernel(k *lang.Kernel) *Kernel {
-	out := &Kernel{Name: k.Name, Release: k.Release.Value, Arch: "x86_64"}
+	out := &Kernel{Name: k.Name, Release: k.Release.Value, Arch: "x86_64",
+		Headers: k.Headers.Get(), Source: k.Source.Get(), Config: k.Config.Get(), Vmlinux: k.Vmlinux.Get()}
 	if k.Arch != nil {
 		out.Arch = k.Arch.Value
-	}
-	if k.Headers != nil {
-		out.Headers = k.Headers.Abs
-	}
-	if k.Source != nil {
-		out.Source = k.Source.Abs
-	}
-	if k.Config != nil {
-		out.Config = k.Config.Abs
-	}
-	if k.Vmlinux != nil {
-		out.Vmlinux = k.Vmlinux.Abs
 	}
 	kb := &kernelBuild{decl: k}
 	pl.builds[k.Name] = kb
@@ -85,10 +74,7 @@ func (kb *kernelBuild) resolveFunc(pl *planner, l *lang.Livepatch, kr lang.Ref, 
 		}
 		return fn.SymposValue(), true
 	}
-	file := ""
-	if fn.File != nil {
-		file = fn.File.Value
-	}
+	file := fn.File.Get()
 	if !kb.syms.hasObject(object) {
 		pl.errorf(kr.Range.Ptr(), "Object not in kernel build",
 			"The livepatch %q patches object %q (fix %q, %s), but the kernel %q has no module of that name.",
@@ -120,10 +106,7 @@ func (kb *kernelBuild) resolveSymbol(pl *planner, l *lang.Livepatch, kr lang.Ref
 		}
 		return sym, true
 	}
-	file := ""
-	if s.File != nil {
-		file = s.File.Value
-	}
+	file := s.File.Get()
 	pos, prob := kb.syms.resolve(object, s.Name, s.SymposValue(), file, false)
 	if prob != nil {
 		pl.errorf(s.NameRange.Ptr(), prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
@@ -150,21 +133,16 @@ func (kb *kernelBuild) target(object string) *TargetMod {
 // index cache. A file that cannot be read is an error on the attribute
 // that names it.
 func (pl *planner) loadSymbols(k *lang.Kernel) (symbolSource, bool) {
-	spec := symbols.Spec{}
+	spec := symbols.Spec{
+		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Modules: k.Modules.Get(),
+		Symvers: k.Symvers.Get(), Config: k.Config.Get(), Ftrace: k.Ftrace.Get(),
+	}
 	attrs := map[string]*lang.Path{}
-	set := func(dst *string, p *lang.Path) {
+	for _, p := range []*lang.Path{k.Kallsyms, k.SystemMap, k.Vmlinux, k.Modules, k.Symvers, k.Config, k.Ftrace} {
 		if p != nil {
-			*dst = p.Abs
 			attrs[p.Abs] = p
 		}
 	}
-	set(&spec.Kallsyms, k.Kallsyms)
-	set(&spec.SystemMap, k.SystemMap)
-	set(&spec.Vmlinux, k.Vmlinux)
-	set(&spec.Modules, k.Modules)
-	set(&spec.Symvers, k.Symvers)
-	set(&spec.Config, k.Config)
-	set(&spec.Ftrace, k.Ftrace)
 	b, err := symbols.LoadCached(spec, symbols.Options{NoCache: pl.opts.NoCache})
 	if err != nil {
 		rng := k.DeclRange

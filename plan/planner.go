@@ -96,23 +96,12 @@ func (pl *planner) run() {
 }
 
 func planFix(f *lang.Fix) *Fix {
-	out := &Fix{Name: f.Name, Objects: []*FixObject{}, States: []*State{}}
-	if f.Description != nil {
-		out.Description = f.Description.Value
-	}
-	if f.Patch != nil {
-		out.Patch = f.Patch.Abs
-	}
-	if f.Source != nil {
-		out.Source = f.Source.Abs
-	}
+	out := &Fix{Name: f.Name, Description: f.Description.Get(), Patch: f.Patch.Get(), Source: f.Source.Get(),
+		Objects: []*FixObject{}, States: []*State{}}
 	for _, o := range f.Objects {
 		fo := &FixObject{Name: o.Name, Funcs: []*FixFunc{}, Callbacks: callbacks(o)}
 		for _, fn := range o.Funcs {
-			ff := &FixFunc{Name: fn.Name, New: fn.New.Value, Sympos: fn.SymposValue()}
-			if fn.File != nil {
-				ff.File = fn.File.Value
-			}
+			ff := &FixFunc{Name: fn.Name, New: fn.New.Value, Sympos: fn.SymposValue(), File: fn.File.Get()}
 			fo.Funcs = append(fo.Funcs, ff)
 		}
 		out.Objects = append(out.Objects, fo)
@@ -124,17 +113,7 @@ func planFix(f *lang.Fix) *Fix {
 }
 
 func callbacks(o *lang.Object) Callbacks {
-	var c Callbacks
-	set := func(dst *string, s *lang.String) {
-		if s != nil {
-			*dst = s.Value
-		}
-	}
-	set(&c.PrePatch, o.PrePatch)
-	set(&c.PostPatch, o.PostPatch)
-	set(&c.PreUnpatch, o.PreUnpatch)
-	set(&c.PostUnpatch, o.PostUnpatch)
-	return c
+	return Callbacks{PrePatch: o.PrePatch.Get(), PostPatch: o.PostPatch.Get(), PreUnpatch: o.PreUnpatch.Get(), PostUnpatch: o.PostUnpatch.Get()}
 }
 
 // FuncKey is the key of a function in deployment steps:
@@ -161,9 +140,7 @@ func (pl *planner) livepatch(l *lang.Livepatch) *Livepatch {
 		Drops:   refNames(l.Drops),
 		Builds:  []*Build{},
 	}
-	if l.Description != nil {
-		out.Description = l.Description.Value
-	}
+	out.Description = l.Description.Get()
 	if l.License != nil {
 		out.License = l.License.Value
 	}
