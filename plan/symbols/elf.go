@@ -333,6 +333,22 @@ func (f *elfFile) ftraceCallSites(syms []elfSym) ([]callSite, bool, error) {
 	return sites, found, nil
 }
 
+// symbolsTraced reads the symbol table and, where the file records ftrace
+// call sites, whether each symbol has one; traced is nil when it does not.
+func (f *elfFile) symbolsTraced() (syms []elfSym, traced []bool, err error) {
+	if syms, err = f.symbols(); err != nil {
+		return nil, nil, err
+	}
+	sites, haveSites, err := f.ftraceCallSites(syms)
+	if err != nil {
+		return nil, nil, err
+	}
+	if haveSites {
+		traced = f.traceable(syms, sites)
+	}
+	return syms, traced, nil
+}
+
 // traceable reports, for every symbol, whether a call site lies inside it:
 // that is what ftrace_location (kernel/trace/ftrace.c) finds for sym+0 when
 // klp_patch_func asks. Symbols are keyed by section for relocatable files.

@@ -98,18 +98,11 @@ func parseModule(path string, r io.ReaderAt, size int64, rules moduleRules) (*Ob
 	}
 	o.Name = ModuleName(o.Name)
 
-	syms, err := f.symbols()
+	syms, traced, err := f.symbolsTraced()
 	if err != nil {
 		return nil, err
 	}
-	sites, haveSites, err := f.ftraceCallSites(syms)
-	if err != nil {
-		return nil, err
-	}
-	var traced []bool
-	if haveSites {
-		traced = f.traceable(syms, sites)
-	}
+	haveSites := traced != nil
 
 	// The loader clears SHF_ALLOC on .modinfo and __versions
 	// (rewrite_section_headers) and on the per-cpu section

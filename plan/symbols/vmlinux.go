@@ -25,18 +25,11 @@ func parseVmlinux(path string, r io.ReaderAt, size int64) (*Object, error) {
 	if f.typ == etRel {
 		return nil, parseErr(path, 0, "relocatable ELF file: this looks like a module or object file, not a linked vmlinux")
 	}
-	syms, err := f.symbols()
+	syms, traced, err := f.symbolsTraced()
 	if err != nil {
 		return nil, err
 	}
-	sites, haveSites, err := f.ftraceCallSites(syms)
-	if err != nil {
-		return nil, err
-	}
-	var traced []bool
-	if haveSites {
-		traced = f.traceable(syms, sites)
-	}
+	haveSites := traced != nil
 
 	// Build what `nm -n vmlinux` prints: no section or file symbols, sorted
 	// by address and then by name (nm's numeric_forward falls back to
