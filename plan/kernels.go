@@ -7,7 +7,7 @@ import (
 
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan/klp"
-	"github.com/klpc/klpc/plan/symbols"
+	"github.com/klpc/klpc/target"
 )
 
 // kernelBuild is one kernel block with, where it names symbol files, the
@@ -17,7 +17,7 @@ type kernelBuild struct {
 	syms symbolSource // nil when the block names no symbol files
 }
 
-// symbolSource is what the planner asks of a kernel build's symbols.
+// symbolSource is what the planner asks of a kernel build's target.
 type symbolSource interface {
 	// resolve finds a function or symbol of an object; file, when not
 	// empty, selects a duplicated name by its source file.
@@ -133,7 +133,7 @@ func (kb *kernelBuild) target(object string) *TargetMod {
 // index cache. A file that cannot be read is an error on the attribute
 // that names it.
 func (pl *planner) loadSymbols(k *lang.Kernel) (symbolSource, bool) {
-	spec := symbols.Spec{
+	spec := target.Spec{
 		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Modules: k.Modules.Get(),
 		Symvers: k.Symvers.Get(), Config: k.Config.Get(), Ftrace: k.Ftrace.Get(),
 	}
@@ -143,7 +143,7 @@ func (pl *planner) loadSymbols(k *lang.Kernel) (symbolSource, bool) {
 			attrs[p.Abs] = p
 		}
 	}
-	b, err := symbols.LoadCached(spec, symbols.Options{NoCache: pl.opts.NoCache})
+	b, err := target.LoadCached(spec, target.Options{NoCache: pl.opts.NoCache})
 	if err != nil {
 		rng := k.DeclRange
 		for abs, p := range attrs {
@@ -161,9 +161,9 @@ func (pl *planner) loadSymbols(k *lang.Kernel) (symbolSource, bool) {
 	return buildSymbols{b: b, name: k.Name}, true
 }
 
-// buildSymbols answers the planner's questions from a symbols.Build.
+// buildSymbols answers the planner's questions from a target.Build.
 type buildSymbols struct {
-	b    *symbols.Build
+	b    *target.Build
 	name string
 }
 
@@ -189,23 +189,23 @@ func (s buildSymbols) resolve(object, name string, sympos int, file string, want
 	}
 	r := o.Resolve(name, sympos, file)
 	switch r.Problem {
-	case symbols.OK:
-	case symbols.NotFunction:
+	case target.OK:
+	case target.NotFunction:
 		if wantFunc {
 			// ftrace has no call site in data: klp_patch_func fails.
 			return 0, problem("Not a function", r, klp.EINVAL,
 				fmt.Sprintf("livepatch: failed to find location for function '%s'", name))
 		}
-	case symbols.NotTraceable:
+	case target.NotTraceable:
 		if wantFunc {
 			return 0, problem("Function cannot be livepatched", r, klp.EINVAL,
 				fmt.Sprintf("livepatch: failed to find location for function '%s'", name))
 		}
-	case symbols.NotFound:
+	case target.NotFound:
 		return 0, problem("Symbol not found", r, klp.EINVAL, fmt.Sprintf("livepatch: symbol '%s' not found in symbol table", name))
-	case symbols.Ambiguous:
+	case target.Ambiguous:
 		return 0, problem("Ambiguous symbol", r, klp.EINVAL, fmt.Sprintf("livepatch: unresolvable ambiguity for symbol '%s' in object '%s'", name, object))
-	case symbols.SymposOutOfRange:
+	case target.SymposOutOfRange:
 		return 0, problem("Symbol position not found", r, klp.EINVAL, fmt.Sprintf("livepatch: symbol position %d for symbol '%s' in object '%s' not found", sympos, name, object))
 	default:
 		return 0, problem("Cannot select symbol by file", r, klp.EINVAL, "")
@@ -219,7 +219,7 @@ func (s buildSymbols) resolve(object, name string, sympos int, file string, want
 	return r.Candidates[r.Chosen].Sympos, nil
 }
 
-func problem(summary string, r symbols.Resolution, errno klp.Errno, log string) *symbolProblem {
+func problem(summary string, r target.Resolution, errno klp.Errno, log string) *symbolProblem {
 	detail := r.Describe()
 	if !strings.HasSuffix(detail, "?") && !strings.Contains(detail, "\n") {
 		detail += "."
@@ -246,7 +246,7 @@ func (s buildSymbols) exported(object, name string) bool {
 	if !ok {
 		return false
 	}
-	return e.Module == object || path.Base(e.Module) == object || symbols.ModuleName(path.Base(e.Module)) == object
+	return e.Module == object || path.Base(e.Module) == object || target.ModuleName(path.Base(e.Module)) == object
 }
 
 func (s buildSymbols) vermagic() string {

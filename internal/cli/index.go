@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/klpc/klpc/plan/symbols"
+	"github.com/klpc/klpc/target"
 )
 
 // progressDelay is how long indexing may run before a progress line is
@@ -19,7 +19,7 @@ import (
 const progressDelay = 300 * time.Millisecond
 
 // newIndexCommand returns `klpc index PATH...`: index the kernel builds in
-// the given folders (see symbols.Discover), warm the cache, and print what
+// the given folders (see target.Discover), warm the cache, and print what
 // was found per build.
 func newIndexCommand() *cobra.Command {
 	var noCache bool
@@ -47,12 +47,12 @@ func newIndexCommand() *cobra.Command {
 }
 
 func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
-	spec, err := symbols.Discover(dir)
+	spec, err := target.Discover(dir)
 	if err != nil {
 		return err
 	}
 	stop := startProgress(stderr, "indexing "+dir+" ...")
-	b, err := symbols.LoadCached(spec, symbols.Options{NoCache: noCache})
+	b, err := target.LoadCached(spec, target.Options{NoCache: noCache})
 	stop()
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
 	if b.Vmlinux == nil {
 		// Say why when the only vmlinux source is Debian's placeholder.
 		for _, p := range placeholderCandidates(dir) {
-			if _, err := symbols.ReadSystemMap(p); err != nil {
+			if _, err := target.ReadSystemMap(p); err != nil {
 				fmt.Fprintf(stdout, "               (%v)\n", err)
 				break
 			}

@@ -1,4 +1,4 @@
-package symbols
+package target
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // Committed real fixtures from Debian's 6.1.0-56-amd64 (6.1.192-2); see
 // kernels/6.1.0-56-amd64/README.md.
 var (
-	fixtureDir     = filepath.Join("..", "..", "kernels", "6.1.0-56-amd64")
+	fixtureDir     = filepath.Join("..", "kernels", "6.1.0-56-amd64")
 	fixtureMods    = filepath.Join(fixtureDir, "modules")
 	fixtureKallsym = filepath.Join(fixtureDir, "kallsyms.gz")
 	fixtureFtrace  = filepath.Join(fixtureDir, "available_filter_functions.gz")

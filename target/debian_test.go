@@ -1,4 +1,4 @@
-package symbols
+package target
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 
 func debianModules(t testing.TB, abi string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", ".cache", "kernels", abi+"-amd64", "lib", "modules", abi+"-amd64")
+	dir := filepath.Join("..", ".cache", "kernels", abi+"-amd64", "lib", "modules", abi+"-amd64")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("%s not unpacked (scripts/fetch-kernels.sh %s)", dir, abi)
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package symbols
+package target
 
 import (
 	"io/fs"

@@ -1,5 +1,6 @@
-// Package symbols indexes the symbols of a kernel build and resolves
-// livepatch targets against them exactly as the kernel's livepatch core
+// Package target reads the kernel builds livepatches are made for: it
+// indexes the symbols of a kernel build and resolves livepatch targets
+// against them exactly as the kernel's livepatch core
 // does when a patch is enabled.
 //
 // A Build is one kernel build: its vmlinux symbols, its modules, its
@@ -23,4 +24,4 @@
 // Indexes are cached per build, keyed by the content of the input files
 // (see LoadCached). The package only reads: it never writes next to the
 // inputs, and it never trusts a cache entry it cannot validate.
-package symbols
+package target
