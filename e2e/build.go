@@ -12,9 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/klpc/klpc/emit"
 	"sort"
 	"strings"
+
+	"github.com/klpc/klpc/emit"
 )
 
 // BuildModule builds the kernel module whose sources (a Kbuild file and C

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/klpc/klpc/emit"
+	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/planner"
 )
 
 // TestDifferential plans the deployments of testdata/differential, emits
@@ -114,9 +116,9 @@ func planDifferential(t *testing.T, env Env, probeDir string) *plan.Plan {
 		t.Fatal(err)
 	}
 	cfg, diags := lang.LoadDir(dir)
-	p := plan.New(cfg, diags, plan.Options{})
+	p := planner.Plan(cfg, diags, planner.Options{})
 	if p.HasErrors() {
-		t.Fatalf("the differential configuration does not plan cleanly:\n%s", p.HCL.Error())
+		t.Fatalf("the differential configuration does not plan cleanly:\n%s", p.Diagnostics.String())
 	}
 	return p
 }
@@ -126,7 +128,7 @@ func buildEmitted(ctx context.Context, t *testing.T, env Env, p *plan.Plan) map[
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
 	if _, diags := emit.Emit(p, out, emit.Options{}); diags.HasErrors() {
-		t.Fatalf("emit: %s", diags.Error())
+		t.Fatalf("emit: %s", diags.String())
 	}
 	kos := map[string]string{}
 	for _, lp := range p.Livepatches {
@@ -256,7 +258,7 @@ func upgradeScenario(p *plan.Plan, lp *plan.Livepatch, u *plan.Upgrade, kos map[
 	ch := dcheck{name: name}
 	keys := map[string]bool{}
 	for _, m := range p.Livepatch(u.From).Build(u.Kernel).Modules {
-		if obj := m.Objects[0].Name; obj != "vmlinux" {
+		if obj := m.Object(); obj != kabi.Vmlinux {
 			sc.Preload = append(sc.Preload, obj)
 			sc.Modules[obj] = kos[obj]
 		}
@@ -281,22 +283,22 @@ func upgradeScenario(p *plan.Plan, lp *plan.Livepatch, u *plan.Upgrade, kos map[
 	return sc, ch
 }
 
-// moduleImpls turns the plan's "<livepatch>:<function>" into the
-// identity the replacement reports, "<module>:<function>".
-func moduleImpls(p *plan.Plan, funcs map[string]string) map[string]string {
+// moduleImpls turns the plan's implementations into what the guest
+// observes: "original", "absent", or the identity the replacement reports,
+// "<module>:<function>".
+func moduleImpls(p *plan.Plan, funcs map[string]plan.Impl) map[string]string {
 	out := map[string]string{}
 	for key, impl := range funcs {
-		lpName, fn, ok := strings.Cut(impl, ":")
-		if !ok {
-			out[key] = impl
+		if impl.Kind != plan.Replaced {
+			out[key] = impl.String()
 			continue
 		}
-		module := lang.ModuleName(lpName)
-		if lp := p.Livepatch(lpName); lp != nil && lp.Layout == lang.LayoutPerObject {
+		module := kabi.ModuleName(impl.Livepatch)
+		if lp := p.Livepatch(impl.Livepatch); lp != nil && lp.Layout == kabi.LayoutPerObject {
 			object, _, _ := strings.Cut(key, ":")
-			module = plan.PerObjectModuleName(lpName, object)
+			module = kabi.PerObjectModuleName(impl.Livepatch, object)
 		}
-		out[key] = module + ":" + fn
+		out[key] = module + ":" + impl.New
 	}
 	return out
 }

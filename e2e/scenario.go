@@ -5,20 +5,22 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/klpc/klpc/kabi"
 )
 
 // Actions a Step may perform.
 const (
 	// ActionLoad inserts a livepatch module (insmod); its init enables the patch.
-	ActionLoad = "load"
+	ActionLoad = kabi.ActionLoad
 	// ActionDisable writes 0 to /sys/kernel/livepatch/<module>/enabled.
-	ActionDisable = "disable"
+	ActionDisable = kabi.ActionDisable
 	// ActionUnload removes a livepatch module (rmmod).
-	ActionUnload = "unload"
+	ActionUnload = kabi.ActionUnload
 	// ActionModuleLoad inserts an ordinary module (insmod).
-	ActionModuleLoad = "module_load"
+	ActionModuleLoad = kabi.ActionModuleLoad
 	// ActionModuleUnload removes an ordinary module (rmmod).
-	ActionModuleUnload = "module_unload"
+	ActionModuleUnload = kabi.ActionModuleUnload
 )
 
 // Keys of the functions the guest can watch in vmlinux.
@@ -48,14 +50,14 @@ const (
 type Step struct {
 	// Action is one of ActionLoad, ActionDisable, ActionUnload,
 	// ActionModuleLoad and ActionModuleUnload.
-	Action string
+	Action kabi.Action
 	// Module is the module's name as kbuild names it: the basename of its .ko.
 	// Load actions look it up in Scenario.Modules; the others address the
 	// loaded module, with '-' read as '_' as the kernel does.
 	Module string
 }
 
-func (s Step) String() string { return s.Action + " " + s.Module }
+func (s Step) String() string { return string(s.Action) + " " + s.Module }
 
 // Scenario is a sequence of steps performed on a freshly cleaned kernel.
 type Scenario struct {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/plan"
 )
 
@@ -60,7 +62,7 @@ func (g *generator) kbuild(job *moduleJob) buildPart {
 		if f.Source == "" {
 			lacking = append(lacking, f.Name)
 		} else if !strings.HasSuffix(f.Source, ".c") {
-			g.errorf("Fix source is not a C file", "The fix %q names source file %s; kbuild compiles only files ending in .c.", f.Name, f.Source)
+			g.errorf(diag.SourceNotC, "Fix source is not a C file", "The fix %q names source file %s; kbuild compiles only files ending in .c.", f.Name, f.Source)
 			return part
 		}
 	}
@@ -210,7 +212,7 @@ func klpC(job *moduleJob) []byte {
 	w("static struct klp_object %sobjs[] = {\n", cPrefix)
 	for i, o := range m.Objects {
 		w("\t{\n")
-		if o.Name == "vmlinux" {
+		if o.Name == kabi.Vmlinux {
 			w("\t\t/* name being NULL means vmlinux */\n")
 		} else {
 			w("\t\t.name = %s,\n", cString(o.Name))

@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/plan"
 )
 
@@ -41,13 +41,10 @@ func (t *Tree) File(path string) *File {
 
 // Generate computes the output of a plan. It refuses a plan with errors,
 // and reports every fix source or patch file it cannot read, with no tree.
-func Generate(p *plan.Plan) (*Tree, hcl.Diagnostics) {
+func Generate(p *plan.Plan) (*Tree, diag.Diagnostics) {
 	if p.HasErrors() {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Plan has errors",
-			Detail:   "Nothing is emitted from a plan with errors; fix the errors the plan reports first.",
-		}}
+		return nil, diag.Diagnostics{diag.Errorf(diag.PlanHasErrors, nil, "Plan has errors",
+			"Nothing is emitted from a plan with errors; fix the errors the plan reports first.")}
 	}
 	g := &generator{
 		plan:    p,
@@ -80,7 +77,7 @@ type generator struct {
 	files   map[string]*File
 	fixes   map[string]*plan.Fix
 	kernels map[string]*plan.Kernel
-	diags   hcl.Diagnostics
+	diags   diag.Diagnostics
 	// read caches the fix files read, by absolute path; failed remembers
 	// those already reported.
 	read   map[string][]byte
@@ -89,13 +86,13 @@ type generator struct {
 	artifacts []*artifact
 }
 
-func (g *generator) errorf(summary, format string, args ...any) {
-	g.diags = append(g.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...)})
+func (g *generator) errorf(code diag.Code, summary, format string, args ...any) {
+	g.diags = append(g.diags, diag.Errorf(code, nil, summary, format, args...))
 }
 
 func (g *generator) add(path string, data []byte, mode fs.FileMode) {
 	if _, dup := g.files[path]; dup {
-		g.errorf("Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
+		g.errorf(diag.EmitConflict, "Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
 		return
 	}
 	g.files[path] = &File{Path: path, Data: data, Mode: mode}
@@ -107,7 +104,7 @@ func (g *generator) addJSON(path string, v any) {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		g.errorf("Cannot encode JSON", "Encoding %s failed: %s.", path, err)
+		g.errorf(diag.EncodeFailed, "Cannot encode JSON", "Encoding %s failed: %s.", path, err)
 		return
 	}
 	g.add(path, b.Bytes(), 0o644)
@@ -127,7 +124,7 @@ func (g *generator) readFix(fix *plan.Fix, what, path string) ([]byte, bool) {
 			if pe, ok := err.(*fs.PathError); ok {
 				reason = pe.Err.Error()
 			}
-			g.errorf(fmt.Sprintf("Cannot read fix %s file", what),
+			g.errorf(diag.EmitInputUnreadable, fmt.Sprintf("Cannot read fix %s file", what),
 				"The fix %q names %s file %s, which cannot be read: %s. Nothing was emitted.", fix.Name, what, path, reason)
 		}
 		return nil, false
@@ -153,7 +150,7 @@ func (g *generator) run() {
 			kernelFolders[kernel] = map[string]string{}
 		}
 		if prev, ok := kernelFolders[kernel][folder]; ok {
-			g.errorf("Two outputs in one folder", "On kernel %q, %s and %s would both be emitted in the folder %s/%s. Rename one of the releases.", kernel, prev, what, kernel, folder)
+			g.errorf(diag.EmitConflict, "Two outputs in one folder", "On kernel %q, %s and %s would both be emitted in the folder %s/%s. Rename one of the releases.", kernel, prev, what, kernel, folder)
 			return false
 		}
 		kernelFolders[kernel][folder] = what
@@ -163,12 +160,12 @@ func (g *generator) run() {
 		for _, b := range lp.Builds {
 			k := g.kernels[b.Kernel]
 			if k == nil {
-				g.errorf("Unknown kernel", "The livepatch %q is built for kernel %q, which the plan does not hold.", lp.Name, b.Kernel)
+				g.errorf(diag.PlanInconsistent, "Unknown kernel", "The livepatch %q is built for kernel %q, which the plan does not hold.", lp.Name, b.Kernel)
 				continue
 			}
 			for _, m := range b.Modules {
 				if msg := checkModuleName(m.Name); msg != "" {
-					g.errorf("Invalid module name", "The module %q of livepatch %q cannot be built: %s.", m.Name, lp.Name, msg)
+					g.errorf(diag.InvalidEmitName, "Invalid module name", "The module %q of livepatch %q cannot be built: %s.", m.Name, lp.Name, msg)
 					continue
 				}
 				if !claim(b.Kernel, m.Name, fmt.Sprintf("module %s of livepatch %q", m.Name, lp.Name)) {
@@ -178,7 +175,7 @@ func (g *generator) run() {
 				job.fixes = g.moduleFixes(lp, b, m)
 				g.module(job)
 			}
-			if lp.Layout == layoutPerObject && claim(b.Kernel, lp.Name, fmt.Sprintf("the modprobe configuration and upgrades of livepatch %q", lp.Name)) {
+			if lp.Layout == kabi.LayoutPerObject && claim(b.Kernel, lp.Name, fmt.Sprintf("the modprobe configuration and upgrades of livepatch %q", lp.Name)) {
 				g.perObject(lp, k, b)
 			}
 		}
@@ -202,7 +199,7 @@ func (g *generator) moduleFixes(lp *plan.Livepatch, b *plan.Build, m *plan.Modul
 	for _, name := range lp.Fixes {
 		f := g.fixes[name]
 		if f == nil {
-			g.errorf("Unknown fix", "The livepatch %q carries fix %q, which the plan does not hold.", lp.Name, name)
+			g.errorf(diag.PlanInconsistent, "Unknown fix", "The livepatch %q carries fix %q, which the plan does not hold.", lp.Name, name)
 			continue
 		}
 		use := len(b.Modules) == 1 || states[f.Name]
@@ -242,21 +239,14 @@ func prefixed(dir string, names []string) []string {
 	return out
 }
 
-// layoutPerObject is the plan's Layout of a release with one module per
-// object.
-const layoutPerObject = "per-object"
-
-// moduleNameMax is MODULE_NAME_LEN-1 on 64-bit kernels.
-const moduleNameMax = 55
-
 // checkModuleName says why kbuild cannot build a module of that name (its
 // folder, file and KBUILD_MODNAME), or "".
 func checkModuleName(name string) string {
 	switch {
 	case name == "":
 		return "the name is empty"
-	case len(name) > moduleNameMax:
-		return fmt.Sprintf("the name is %d characters long; the kernel keeps at most %d", len(name), moduleNameMax)
+	case len(name) > kabi.ModuleNameMax:
+		return fmt.Sprintf("the name is %d characters long; the kernel keeps at most %d", len(name), kabi.ModuleNameMax)
 	}
 	for _, r := range name {
 		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {

@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/tools/txtar"
 
+	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/golden"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/planner"
 )
 
 // cases are the configurations whose whole output is kept as a golden
@@ -31,9 +32,9 @@ var cases = map[string]string{
 func planDir(t *testing.T, dir string) *plan.Plan {
 	t.Helper()
 	cfg, diags := lang.LoadDir(dir)
-	p := plan.New(cfg, diags, plan.Options{})
+	p := planner.Plan(cfg, diags, planner.Options{})
 	if p.HasErrors() {
-		t.Fatalf("plan of %s has errors: %s", dir, p.HCL.Error())
+		t.Fatalf("plan of %s has errors: %s", dir, p.Diagnostics.String())
 	}
 	return p
 }
@@ -42,7 +43,7 @@ func generate(t *testing.T, p *plan.Plan) *Tree {
 	t.Helper()
 	tree, diags := Generate(p)
 	if diags.HasErrors() {
-		t.Fatalf("generate: %s", diags.Error())
+		t.Fatalf("generate: %s", diags.String())
 	}
 	return tree
 }
@@ -127,7 +128,7 @@ func TestScriptsParse(t *testing.T) {
 
 func TestPlanWithErrorsEmitsNothing(t *testing.T) {
 	cfg, diags := lang.LoadDir("../examples/cumulative")
-	p := plan.New(cfg, diags, plan.Options{})
+	p := planner.Plan(cfg, diags, planner.Options{})
 	if !p.HasErrors() {
 		t.Fatal("examples/cumulative has no error")
 	}
@@ -185,10 +186,10 @@ func TestEmitTwiceIdentical(t *testing.T) {
 	dir := t.TempDir()
 	one, two := filepath.Join(dir, "one"), filepath.Join(dir, "two")
 	if _, d := Emit(p, one, Options{}); d.HasErrors() {
-		t.Fatal(d.Error())
+		t.Fatal(d.String())
 	}
 	if _, d := Emit(planDir(t, cases["perobject"]), two, Options{}); d.HasErrors() {
-		t.Fatal(d.Error())
+		t.Fatal(d.String())
 	}
 	a, b := readTree(t, one), readTree(t, two)
 	if !sameTree(a, b) {
@@ -208,7 +209,7 @@ func TestForce(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	if _, d := Emit(p, out, Options{}); d.HasErrors() {
-		t.Fatal(d.Error())
+		t.Fatal(d.String())
 	}
 	stray := filepath.Join(out, "stray.txt")
 	if err := os.WriteFile(stray, []byte("x"), 0o644); err != nil {
@@ -223,7 +224,7 @@ func TestForce(t *testing.T) {
 		t.Error("output changed without --force")
 	}
 	if _, d := Emit(p, out, Options{Force: true}); d.HasErrors() {
-		t.Fatal(d.Error())
+		t.Fatal(d.String())
 	}
 	if _, err := os.Stat(stray); !os.IsNotExist(err) {
 		t.Error("--force kept a file of the old output")
@@ -280,7 +281,7 @@ func TestMissingFilesLeaveOutputUntouched(t *testing.T) {
 			copyDir(t, cases["perobject"], cfgDir)
 			out := filepath.Join(dir, "out")
 			if _, d := Emit(planDir(t, cfgDir), out, Options{}); d.HasErrors() {
-				t.Fatal(d.Error())
+				t.Fatal(d.String())
 			}
 			before := readTree(t, out)
 			if err := os.Remove(filepath.Join(cfgDir, missing.file)); err != nil {
@@ -313,13 +314,13 @@ func TestOutputHoldingInputRefused(t *testing.T) {
 	cfgDir := filepath.Join(dir, "cfg")
 	copyDir(t, cases["perobject"], cfgDir)
 	_, d := Emit(planDir(t, cfgDir), cfgDir, Options{Force: true})
-	if !d.HasErrors() || d[0].Summary != "Output folder holds an input" {
+	if !d.HasErrors() || d[0].Code != diag.OutputHoldsInput {
 		t.Fatalf("diagnostics: %v", d)
 	}
 	if _, err := os.Stat(filepath.Join(cfgDir, "main.klp.hcl")); err != nil {
 		t.Error("the configuration was removed")
 	}
-	if _, d := Emit(planDir(t, cfgDir), filepath.Join(dir, "no", "such", "out"), Options{}); !d.HasErrors() || d[0].Summary != "Output folder's parent missing" {
+	if _, d := Emit(planDir(t, cfgDir), filepath.Join(dir, "no", "such", "out"), Options{}); !d.HasErrors() || d[0].Code != diag.OutputInvalid {
 		t.Errorf("missing parent: %v", d)
 	}
 }
@@ -368,7 +369,7 @@ func TestCString(t *testing.T) {
 }
 
 // diagText is every diagnostic's summary and detail, one per line.
-func diagText(d hcl.Diagnostics) string {
+func diagText(d diag.Diagnostics) string {
 	var lines []string
 	for _, x := range d {
 		lines = append(lines, x.Summary+": "+x.Detail)

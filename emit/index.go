@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/klpc/klpc/diag"
 )
 
 // artifact is one .ko the output builds, one way.
@@ -66,7 +68,7 @@ func (g *generator) index() {
 		for _, in := range inputs {
 			f := g.files[in]
 			if f == nil {
-				g.errorf("Missing build input", "The build of %s needs %s, which was not emitted.", a.ko, in)
+				g.errorf(diag.MissingBuildInput, "Missing build input", "The build of %s needs %s, which was not emitted.", a.ko, in)
 				continue
 			}
 			ba.Inputs = append(ba.Inputs, buildInput{Path: in, SHA256: sha256Hex(f.Data)})

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klpc/klpc/kabi"
 )
 
 const debianHeaders = "/usr/src/linux-headers-6.1.0-56-amd64"
@@ -33,7 +35,7 @@ func TestKbuildRealHeaders(t *testing.T) {
 	p := planDir(t, "../examples/quickstart")
 	out := filepath.Join(t.TempDir(), "out")
 	if _, d := Emit(p, out, Options{}); d.HasErrors() {
-		t.Fatal(d.Error())
+		t.Fatal(d.String())
 	}
 	dir := filepath.Join(out, "deb12-56", "lp_quickstart")
 	cmd := exec.Command("make", "-C", dir, "KDIR="+debianHeaders)
@@ -172,7 +174,7 @@ func TestKlpConvertRealBuild(t *testing.T) {
 	p := planDir(t, "../examples/klp-symbols")
 	out := filepath.Join(tmp, "out")
 	if _, d := Emit(p, out, Options{}); d.HasErrors() {
-		t.Fatal(d.Error())
+		t.Fatal(d.String())
 	}
 	dir := filepath.Join(out, "deb12-56", "lp_marker")
 	if b, err := exec.Command("make", "-C", dir, "KDIR="+debianHeaders, "KLPC="+klpc).CombinedOutput(); err != nil {
@@ -194,7 +196,7 @@ func TestKlpConvertRealBuild(t *testing.T) {
 			t.Errorf("saved_command_line is still an ordinary symbol (section %v)", s.Section)
 		case ".klp.sym.vmlinux.saved_command_line,0":
 			klpSym = i + 1 // relocation symbol indexes count the null symbol
-			if s.Section != SHNLivepatch || elf.ST_BIND(s.Info) != elf.STB_GLOBAL {
+			if s.Section != kabi.SHNLivepatch || elf.ST_BIND(s.Info) != elf.STB_GLOBAL {
 				t.Errorf("%s: section %#x, bind %v", s.Name, int(s.Section), elf.ST_BIND(s.Info))
 			}
 		}
@@ -219,7 +221,7 @@ func TestKlpConvertRealBuild(t *testing.T) {
 		}
 		if sec.Name == ".klp.rela.vmlinux.text" {
 			found = true
-			if sec.Flags != elf.SHF_ALLOC|SHFRelaLivepatch || f.Sections[sec.Info].Name != ".text" || uses == 0 {
+			if sec.Flags != elf.SHF_ALLOC|kabi.SHFRelaLivepatch || f.Sections[sec.Info].Name != ".text" || uses == 0 {
 				t.Errorf("%s: flags %#x, applies to %s, %d uses", sec.Name, uint64(sec.Flags), f.Sections[sec.Info].Name, uses)
 			}
 		} else if uses > 0 {

@@ -5,26 +5,24 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/plan"
 )
 
 // ManifestVersion is the version of manifest.json.
 const ManifestVersion = "1.0"
 
-// The livepatch ELF constants (include/uapi/linux/elf.h), which debug/elf
-// does not know.
-const (
-	SHNLivepatch     = 0xff20     // st_shndx of a .klp.sym symbol
-	SHFRelaLivepatch = 0x00100000 // sh_flags bit of a .klp.rela section
-	shfAlloc         = 0x2
-)
+// shfAlloc is SHF_ALLOC, which .klp.rela sections carry beside
+// SHF_RELA_LIVEPATCH.
+const shfAlloc = 0x2
 
 // Limits of the kernel's parsers of .klp names (klp_resolve_symbols and
 // klp_write_section_relocs in kernel/livepatch/core.c): ".klp.sym.%55[^.]
 // .%511[^,],%lu" and ".klp.rela.%55[^.]".
 const (
-	klpObjectMax = 55
-	klpSymbolMax = 511
+	klpObjectMax = kabi.ModuleNameMax
+	klpSymbolMax = kabi.KsymNameLen - 1
 )
 
 // manifest is manifest.json: what the module to build must hold.
@@ -70,11 +68,25 @@ type manifestFix struct {
 type manifestObject struct {
 	// Name is "vmlinux" or a module; the klp_object's name is NULL for
 	// vmlinux.
-	Name      string           `json:"name"`
-	Funcs     []manifestFunc   `json:"funcs"`
-	Symbols   []manifestSymbol `json:"symbols"`
-	Callbacks plan.Callbacks   `json:"callbacks"`
-	Target    *plan.TargetMod  `json:"target,omitempty"`
+	Name      string            `json:"name"`
+	Funcs     []manifestFunc    `json:"funcs"`
+	Symbols   []manifestSymbol  `json:"symbols"`
+	Callbacks manifestCallbacks `json:"callbacks"`
+	Target    *manifestTarget   `json:"target,omitempty"`
+}
+
+// manifestCallbacks names the C functions of the object's klp_callbacks.
+type manifestCallbacks struct {
+	PrePatch    string `json:"pre_patch,omitempty"`
+	PostPatch   string `json:"post_patch,omitempty"`
+	PreUnpatch  string `json:"pre_unpatch,omitempty"`
+	PostUnpatch string `json:"post_unpatch,omitempty"`
+}
+
+// manifestTarget pins the build of the patched module.
+type manifestTarget struct {
+	SrcVersion string `json:"srcversion,omitempty"`
+	Vermagic   string `json:"vermagic,omitempty"`
 }
 
 type manifestFunc struct {
@@ -158,24 +170,24 @@ func Vermagic(k *plan.Kernel) (vermagic, from string) {
 func (g *generator) validateELF(job *moduleJob) {
 	for _, o := range job.module.Objects {
 		if msg := checkKlpObject(o.Name); msg != "" {
-			g.errorf("Invalid livepatch object name", "Module %s of livepatch %q: the object name %q %s.", job.module.Name, job.lp.Name, o.Name, msg)
+			g.errorf(diag.InvalidEmitName, "Invalid livepatch object name", "Module %s of livepatch %q: the object name %q %s.", job.module.Name, job.lp.Name, o.Name, msg)
 		}
 		for _, s := range o.Symbols {
 			if s.Exported {
 				continue
 			}
 			if msg := checkKlpSymbol(s.Name, s.Sympos); msg != "" {
-				g.errorf("Invalid livepatch symbol name", "Module %s of livepatch %q: the symbol %q of object %s (fix %q) %s.", job.module.Name, job.lp.Name, s.Name, o.Name, s.Fix, msg)
+				g.errorf(diag.InvalidEmitName, "Invalid livepatch symbol name", "Module %s of livepatch %q: the symbol %q of object %s (fix %q) %s.", job.module.Name, job.lp.Name, s.Name, o.Name, s.Fix, msg)
 			}
 		}
 		for _, f := range o.Funcs {
 			if msg := checkCIdent(f.New); msg != "" {
-				g.errorf("Invalid replacement function name", "Module %s of livepatch %q: the replacement %q of %s %s.", job.module.Name, job.lp.Name, f.New, f.Name, msg)
+				g.errorf(diag.InvalidEmitName, "Invalid replacement function name", "Module %s of livepatch %q: the replacement %q of %s %s.", job.module.Name, job.lp.Name, f.New, f.Name, msg)
 			}
 		}
 		for _, cb := range callbackList(o.Callbacks) {
 			if msg := checkCIdent(cb.fn); msg != "" {
-				g.errorf("Invalid callback name", "Module %s of livepatch %q: the %s callback %q of object %s %s.", job.module.Name, job.lp.Name, cb.kind, cb.fn, o.Name, msg)
+				g.errorf(diag.InvalidEmitName, "Invalid callback name", "Module %s of livepatch %q: the %s callback %q of object %s %s.", job.module.Name, job.lp.Name, cb.kind, cb.fn, o.Name, msg)
 			}
 		}
 	}
@@ -226,7 +238,7 @@ func checkCIdent(name string) string {
 
 // KlpSymName is the name of a livepatch symbol.
 func KlpSymName(object, symbol string, sympos int) string {
-	return fmt.Sprintf(".klp.sym.%s.%s,%d", object, symbol, sympos)
+	return fmt.Sprintf("%s%s.%s,%d", kabi.KlpSymPrefix, object, symbol, sympos)
 }
 
 // klpTextSection is the section the replacement code is in: kbuild does
@@ -242,7 +254,7 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 		Description:   job.lp.Description,
 		Kernel:        manifestKernel{Name: k.Name, Release: k.Release, Arch: k.Arch},
 		Module:        job.module.Name,
-		Layout:        job.lp.Layout,
+		Layout:        string(job.lp.Layout),
 		Replace:       job.module.Replace,
 		Vermagic:      vermagic,
 		VermagicFrom:  from,
@@ -270,7 +282,10 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 		m.Fixes = append(m.Fixes, manifestFix{Name: f.Name, Source: sources[f.Source], Patch: patches[f.Name]})
 	}
 	for _, o := range job.module.Objects {
-		mo := manifestObject{Name: o.Name, Funcs: []manifestFunc{}, Symbols: []manifestSymbol{}, Callbacks: o.Callbacks, Target: o.Target}
+		mo := manifestObject{Name: o.Name, Funcs: []manifestFunc{}, Symbols: []manifestSymbol{}, Callbacks: manifestCallbacks(o.Callbacks)}
+		if o.Target != nil {
+			mo.Target = &manifestTarget{SrcVersion: o.Target.SrcVersion, Vermagic: o.Target.Vermagic}
+		}
 		for _, f := range o.Funcs {
 			mo.Funcs = append(mo.Funcs, manifestFunc{OldName: f.Name, OldSympos: f.Sympos, NewFunc: f.New, Fix: f.Fix})
 		}
@@ -279,9 +294,9 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 			ms := manifestSymbol{Name: s.Name, Sympos: s.Sympos, Fix: s.Fix, Exported: s.Exported}
 			if !s.Exported {
 				ms.KlpSym = KlpSymName(o.Name, s.Name, s.Sympos)
-				m.ELF.Symbols = append(m.ELF.Symbols, klpSymbol{Name: ms.KlpSym, Object: o.Name, Symbol: s.Name, Sympos: s.Sympos, Shndx: fmt.Sprintf("0x%x", SHNLivepatch), Type: "STT_NOTYPE", Binding: "STB_GLOBAL"})
+				m.ELF.Symbols = append(m.ELF.Symbols, klpSymbol{Name: ms.KlpSym, Object: o.Name, Symbol: s.Name, Sympos: s.Sympos, Shndx: fmt.Sprintf("0x%x", kabi.SHNLivepatch), Type: "STT_NOTYPE", Binding: "STB_GLOBAL"})
 				if rela == nil {
-					rela = &klpRela{Name: ".klp.rela." + o.Name + klpTextSection, Object: o.Name, Section: klpTextSection, Type: "SHT_RELA", Flags: fmt.Sprintf("0x%x", SHFRelaLivepatch|shfAlloc)}
+					rela = &klpRela{Name: kabi.KlpRelaPrefix + o.Name + klpTextSection, Object: o.Name, Section: klpTextSection, Type: "SHT_RELA", Flags: fmt.Sprintf("0x%x", kabi.SHFRelaLivepatch|shfAlloc)}
 				}
 				if !contains(rela.Symbols, ms.KlpSym) {
 					rela.Symbols = append(rela.Symbols, ms.KlpSym)
@@ -309,7 +324,7 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 func depends(m *plan.Module) []string {
 	var out []string
 	for _, o := range m.Objects {
-		if o.Name == "vmlinux" {
+		if o.Name == kabi.Vmlinux {
 			continue
 		}
 		for _, s := range o.Symbols {

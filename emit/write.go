@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-
+	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/plan"
 )
 
@@ -22,7 +21,7 @@ type Options struct {
 // Emit generates the output of a plan and writes it to the folder out. It
 // writes nothing when the plan has errors, when a fix file is missing, or
 // when out exists and opts.Force is not set.
-func Emit(p *plan.Plan, out string, opts Options) (*Tree, hcl.Diagnostics) {
+func Emit(p *plan.Plan, out string, opts Options) (*Tree, diag.Diagnostics) {
 	abs, diags := checkOutput(p, out, opts)
 	if diags.HasErrors() {
 		return nil, diags
@@ -32,7 +31,7 @@ func Emit(p *plan.Plan, out string, opts Options) (*Tree, hcl.Diagnostics) {
 		return nil, diags
 	}
 	if err := Write(t, abs, opts.Force); err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the output", Detail: err.Error()})
+		return nil, append(diags, diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err))
 	}
 	return t, diags
 }
@@ -40,22 +39,22 @@ func Emit(p *plan.Plan, out string, opts Options) (*Tree, hcl.Diagnostics) {
 // checkOutput refuses an output folder that exists (without Force), whose
 // parent does not exist, or that holds a file the plan reads: replacing
 // it would delete the configuration itself.
-func checkOutput(p *plan.Plan, out string, opts Options) (string, hcl.Diagnostics) {
-	fail := func(summary, format string, args ...any) (string, hcl.Diagnostics) {
-		return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...)}}
+func checkOutput(p *plan.Plan, out string, opts Options) (string, diag.Diagnostics) {
+	fail := func(code diag.Code, summary, format string, args ...any) (string, diag.Diagnostics) {
+		return "", diag.Diagnostics{diag.Errorf(code, nil, summary, format, args...)}
 	}
 	if out == "" {
-		return fail("No output folder", "Give the folder to emit into with -o.")
+		return fail(diag.OutputInvalid, "No output folder", "Give the folder to emit into with -o.")
 	}
 	abs, err := filepath.Abs(out)
 	if err != nil {
-		return fail("Invalid output folder", "%s: %s.", out, err)
+		return fail(diag.OutputInvalid, "Invalid output folder", "%s: %s.", out, err)
 	}
 	if filepath.Dir(abs) == abs {
-		return fail("Invalid output folder", "klpc does not emit into the root folder %s.", abs)
+		return fail(diag.OutputInvalid, "Invalid output folder", "klpc does not emit into the root folder %s.", abs)
 	}
 	var inputs []string
-	for name := range p.Files {
+	for name := range p.Sources {
 		inputs = append(inputs, name)
 	}
 	for _, f := range p.Fixes {
@@ -69,21 +68,21 @@ func checkOutput(p *plan.Plan, out string, opts Options) (string, hcl.Diagnostic
 			continue
 		}
 		if a, err := filepath.Abs(in); err == nil && within(a, abs) {
-			return fail("Output folder holds an input", "The output folder %s holds %s, which the plan reads; emitting there would replace it. Choose another folder.", abs, a)
+			return fail(diag.OutputHoldsInput, "Output folder holds an input", "The output folder %s holds %s, which the plan reads; emitting there would replace it. Choose another folder.", abs, a)
 		}
 	}
 	if st, err := os.Lstat(filepath.Dir(abs)); err != nil || !st.IsDir() {
-		return fail("Output folder's parent missing", "The folder %s, where %s would be made, does not exist; klpc writes nothing outside the output folder, so create it first.", filepath.Dir(abs), filepath.Base(abs))
+		return fail(diag.OutputInvalid, "Output folder's parent missing", "The folder %s, where %s would be made, does not exist; klpc writes nothing outside the output folder, so create it first.", filepath.Dir(abs), filepath.Base(abs))
 	}
 	st, err := os.Lstat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return fail("Cannot use the output folder", "%s.", err)
+		return fail(diag.OutputUnwritable, "Cannot use the output folder", "%s.", err)
 	case !opts.Force:
-		return fail("Output folder exists", "%s already exists; klpc replaces it only with --force.", abs)
+		return fail(diag.OutputExists, "Output folder exists", "%s already exists; klpc replaces it only with --force.", abs)
 	case !st.IsDir():
-		return fail("Output is not a folder", "%s exists and is not a folder; klpc replaces only a folder it could have emitted, even with --force.", abs)
+		return fail(diag.OutputInvalid, "Output is not a folder", "%s exists and is not a folder; klpc replaces only a folder it could have emitted, even with --force.", abs)
 	}
 	return abs, nil
 }

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"github.com/hashicorp/hcl/v2"
+	"github.com/klpc/klpc/kabi"
 )
 
 // Config is everything one directory of *.klp.hcl files declares, in source
@@ -127,6 +128,18 @@ func (k *Kernel) HasSymbols() bool {
 	return k.Kallsyms != nil || k.SystemMap != nil || k.Vmlinux != nil || k.Modules != nil
 }
 
+// Inputs lists the kernel input files the block names (symbol files,
+// Module.symvers, config, ftrace), in a fixed order.
+func (k *Kernel) Inputs() []*Path {
+	var out []*Path
+	for _, p := range []*Path{k.Kallsyms, k.SystemMap, k.Vmlinux, k.Modules, k.Symvers, k.Config, k.Ftrace} {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Fix is one logical change, reused by every release that carries it.
 type Fix struct {
 	Name        string
@@ -202,12 +215,6 @@ type State struct {
 	NameRange hcl.Range
 }
 
-// Layout values of a livepatch block.
-const (
-	LayoutCombined  = "combined"
-	LayoutPerObject = "per-object"
-)
-
 // Livepatch is a release: one klp_patch, or one module per object.
 type Livepatch struct {
 	Name        string
@@ -229,17 +236,17 @@ func (l *Livepatch) ReplaceValue() bool {
 }
 
 // LayoutValue is the layout attribute, "combined" when unset.
-func (l *Livepatch) LayoutValue() string {
+func (l *Livepatch) LayoutValue() kabi.Layout {
 	if l.Layout == nil {
-		return LayoutCombined
+		return kabi.LayoutCombined
 	}
-	return l.Layout.Value
+	return kabi.Layout(l.Layout.Value)
 }
 
 // ModuleName is the name kbuild gives the release's module: every '-' of the
 // block name becomes '_' (scripts/Makefile.lib, modname).
 func (l *Livepatch) ModuleName() string {
-	return ModuleName(l.Name)
+	return kabi.ModuleName(l.Name)
 }
 
 // Deploy is a sequence of operator steps on one kernel.
@@ -253,24 +260,9 @@ type Deploy struct {
 	NameRange hcl.Range
 }
 
-// Step actions.
-const (
-	ActionLoad         = "load"
-	ActionDisable      = "disable"
-	ActionUnload       = "unload"
-	ActionModuleLoad   = "module_load"
-	ActionModuleUnload = "module_unload"
-)
-
-// Expect values of a step.
-const (
-	ExpectOK      = "ok"
-	ExpectRefused = "refused"
-)
-
 // Step is one operator action of a deployment.
 type Step struct {
-	Action    string
+	Action    kabi.Action
 	Livepatch *Ref    // load, disable, unload
 	Module    *String // module_load, module_unload
 	// Expect says whether the kernel should accept the step ("ok", the
@@ -283,9 +275,9 @@ type Step struct {
 }
 
 // ExpectValue is the expect attribute, "ok" when unset.
-func (s *Step) ExpectValue() string {
+func (s *Step) ExpectValue() kabi.Expect {
 	if s.Expect == nil {
-		return ExpectOK
+		return kabi.ExpectOK
 	}
-	return s.Expect.Value
+	return kabi.Expect(s.Expect.Value)
 }

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"github.com/klpc/klpc/kabi"
 	"math/big"
 	"path/filepath"
 
@@ -226,7 +227,7 @@ func decodeFix(b *hcl.Block, dir string) (*Fix, hcl.Diagnostics) {
 func decodeObject(b *hcl.Block) (*Object, hcl.Diagnostics) {
 	o := &Object{Name: b.Labels[0], DeclRange: b.DefRange, NameRange: b.LabelRanges[0]}
 	content, diags := b.Body.Content(objectSchema)
-	if msg := CheckObjectName(o.Name); msg != "" {
+	if msg := kabi.CheckObjectName(o.Name); msg != "" {
 		diags = append(diags, attrError(o.NameRange, "Invalid object name",
 			fmt.Sprintf("An object is \"vmlinux\" or the name of a module: %s.", msg)))
 	}
@@ -241,7 +242,7 @@ func decodeObject(b *hcl.Block) (*Object, hcl.Diagnostics) {
 			fn := &Func{Name: blk.Labels[0], DeclRange: blk.DefRange, NameRange: blk.LabelRanges[0]}
 			c, d := blk.Body.Content(funcSchema)
 			diags = append(diags, d...)
-			if msg := CheckFuncName(fn.Name); msg != "" {
+			if msg := kabi.CheckFuncName(fn.Name); msg != "" {
 				diags = append(diags, attrError(fn.NameRange, "Invalid function name", msg+"."))
 			}
 			fn.New = decodeCIdent(c.Attributes["new"], &diags)
@@ -253,7 +254,7 @@ func decodeObject(b *hcl.Block) (*Object, hcl.Diagnostics) {
 			s := &Symbol{Name: blk.Labels[0], DeclRange: blk.DefRange, NameRange: blk.LabelRanges[0]}
 			c, d := blk.Body.Content(symbolSchema)
 			diags = append(diags, d...)
-			if msg := CheckFuncName(s.Name); msg != "" {
+			if msg := kabi.CheckFuncName(s.Name); msg != "" {
 				diags = append(diags, attrError(s.NameRange, "Invalid symbol name", msg+"."))
 			}
 			s.Sympos = decodeNonNegative(c.Attributes["sympos"], "sympos", &diags)
@@ -302,7 +303,7 @@ func decodeState(b *hcl.Block) (*State, hcl.Diagnostics) {
 func decodeLivepatch(b *hcl.Block, nameOK bool) (*Livepatch, hcl.Diagnostics) {
 	l := &Livepatch{Name: b.Labels[0], DeclRange: b.DefRange, NameRange: b.LabelRanges[0]}
 	content, diags := b.Body.Content(livepatchSchema)
-	if msg := CheckModuleName(l.Name); msg != "" && nameOK {
+	if msg := kabi.CheckModuleName(l.Name); msg != "" && nameOK {
 		diags = append(diags, attrError(l.NameRange, "Invalid livepatch name",
 			fmt.Sprintf("A livepatch is built as a kernel module named after it: %s.", msg)))
 	}
@@ -310,10 +311,10 @@ func decodeLivepatch(b *hcl.Block, nameOK bool) (*Livepatch, hcl.Diagnostics) {
 	l.Description = decodeString(a["description"], &diags)
 	l.Replace = decodeBool(a["replace"], &diags)
 	l.Layout = decodeString(a["layout"], &diags)
-	if l.Layout != nil && l.Layout.Value != LayoutCombined && l.Layout.Value != LayoutPerObject {
+	if l.Layout != nil && kabi.Layout(l.Layout.Value) != kabi.LayoutCombined && kabi.Layout(l.Layout.Value) != kabi.LayoutPerObject {
 		diags = append(diags, attrError(l.Layout.Range, "Invalid layout",
 			fmt.Sprintf("layout is %q (one module for the whole release) or %q (one module per patched object); %q is neither.",
-				LayoutCombined, LayoutPerObject, l.Layout.Value)))
+				kabi.LayoutCombined, kabi.LayoutPerObject, l.Layout.Value)))
 	}
 	l.Kernels = decodeRefList(a["kernels"], "kernel", &diags)
 	l.Fixes = decodeRefList(a["fixes"], "fix", &diags)
@@ -341,7 +342,7 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 		}
 	}
 	for _, blk := range content.Blocks {
-		s := &Step{Action: blk.Labels[0], DeclRange: blk.DefRange, TypeRange: blk.LabelRanges[0]}
+		s := &Step{Action: kabi.Action(blk.Labels[0]), DeclRange: blk.DefRange, TypeRange: blk.LabelRanges[0]}
 		c, sd := blk.Body.Content(stepSchema)
 		diags = append(diags, sd...)
 		s.Livepatch = decodeRef(c.Attributes["livepatch"], "livepatch", &diags)
@@ -355,12 +356,12 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 
 func checkStep(s *Step, blk *hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	if s.Expect != nil && s.Expect.Value != ExpectOK && s.Expect.Value != ExpectRefused {
+	if s.Expect != nil && kabi.Expect(s.Expect.Value) != kabi.ExpectOK && kabi.Expect(s.Expect.Value) != kabi.ExpectRefused {
 		diags = append(diags, attrError(s.Expect.Range, "Invalid expect value",
-			fmt.Sprintf("expect is %q (the kernel accepts the step) or %q (the kernel refuses it).", ExpectOK, ExpectRefused)))
+			fmt.Sprintf("expect is %q (the kernel accepts the step) or %q (the kernel refuses it).", kabi.ExpectOK, kabi.ExpectRefused)))
 	}
 	switch s.Action {
-	case ActionLoad, ActionDisable, ActionUnload:
+	case kabi.ActionLoad, kabi.ActionDisable, kabi.ActionUnload:
 		if s.Livepatch == nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -373,7 +374,7 @@ func checkStep(s *Step, blk *hcl.Block) hcl.Diagnostics {
 			diags = append(diags, attrError(s.Module.Range, "Unexpected argument",
 				fmt.Sprintf("A %q step acts on a livepatch; module belongs to module_load and module_unload steps.", s.Action)))
 		}
-	case ActionModuleLoad, ActionModuleUnload:
+	case kabi.ActionModuleLoad, kabi.ActionModuleUnload:
 		if s.Module == nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -391,7 +392,7 @@ func checkStep(s *Step, blk *hcl.Block) hcl.Diagnostics {
 	default:
 		diags = append(diags, attrError(s.TypeRange, "Unknown step action",
 			fmt.Sprintf("A step is one of %q, %q, %q, %q or %q; %q is none of them.",
-				ActionLoad, ActionDisable, ActionUnload, ActionModuleLoad, ActionModuleUnload, s.Action)))
+				kabi.ActionLoad, kabi.ActionDisable, kabi.ActionUnload, kabi.ActionModuleLoad, kabi.ActionModuleUnload, s.Action)))
 	}
 	return diags
 }
@@ -401,7 +402,7 @@ func checkModuleArg(s *String) hcl.Diagnostics {
 		return hcl.Diagnostics{attrError(s.Range, "Invalid module name",
 			"vmlinux is the core kernel: it is always present and cannot be loaded or removed.")}
 	}
-	if msg := CheckObjectName(s.Value); msg != "" {
+	if msg := kabi.CheckObjectName(s.Value); msg != "" {
 		return hcl.Diagnostics{attrError(s.Range, "Invalid module name", msg+".")}
 	}
 	return nil
@@ -439,7 +440,7 @@ func decodeString(attr *hcl.Attribute, diags *hcl.Diagnostics) *String {
 func decodeCIdent(attr *hcl.Attribute, diags *hcl.Diagnostics) *String {
 	s := decodeString(attr, diags)
 	if s != nil {
-		if msg := CheckCIdent(s.Value); msg != "" {
+		if msg := kabi.CheckCIdent(s.Value); msg != "" {
 			*diags = append(*diags, attrError(s.Range, "Invalid C function name",
 				fmt.Sprintf("%s: it must name a C function of the fix's source.", msg)))
 		}

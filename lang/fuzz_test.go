@@ -22,6 +22,6 @@ func FuzzLoad(f *testing.F) {
 		if cfg == nil {
 			t.Fatal("nil config")
 		}
-		_ = diags.Error()
+		_ = diags.String()
 	})
 }

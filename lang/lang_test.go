@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/fixture"
 )
 
@@ -29,11 +30,11 @@ func TestDiagnostics(t *testing.T) {
 
 func TestLoadDirProblems(t *testing.T) {
 	_, diags := LoadDir(t.TempDir())
-	if len(diags) != 1 || diags[0].Summary != "No configuration files" {
+	if len(diags) != 1 || diags[0].Code != diag.NoConfigFiles {
 		t.Errorf("empty folder: %v", diags)
 	}
 	_, diags = LoadDir(filepath.Join(t.TempDir(), "missing"))
-	if len(diags) != 1 || diags[0].Summary != "Cannot read configuration directory" {
+	if len(diags) != 1 || diags[0].Code != diag.ConfigUnreadable {
 		t.Errorf("missing folder: %v", diags)
 	}
 	dir := t.TempDir()
@@ -45,7 +46,7 @@ func TestLoadDirProblems(t *testing.T) {
 	}
 	if os.Getuid() != 0 { // root reads anything
 		_, diags = LoadDir(dir)
-		if len(diags) == 0 || diags[0].Summary != "Cannot read configuration file" {
+		if len(diags) == 0 || diags[0].Code != diag.ConfigUnreadable {
 			t.Errorf("unreadable file: %v", diags)
 		}
 	}
@@ -57,7 +58,7 @@ func TestExamplesLoadCleanly(t *testing.T) {
 	dirs, _ := filepath.Glob("../examples/*")
 	for _, d := range dirs {
 		if _, diags := LoadDir(d); len(diags) > 0 {
-			t.Errorf("%s: %s", d, diags.Error())
+			t.Errorf("%s: %s", d, diags.String())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"github.com/klpc/klpc/diag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,12 +31,24 @@ func (p *Parser) Files() map[string]*hcl.File {
 }
 
 // LoadDir reads every *.klp.hcl file of dir, in name order.
-func LoadDir(dir string) (*Config, hcl.Diagnostics) {
+func LoadDir(dir string) (*Config, diag.Diagnostics) {
 	return NewParser().LoadDir(dir)
 }
 
 // LoadDir reads every *.klp.hcl file of dir, in name order.
-func (p *Parser) LoadDir(dir string) (*Config, hcl.Diagnostics) {
+func (p *Parser) LoadDir(dir string) (*Config, diag.Diagnostics) {
+	cfg, diags := p.loadDir(dir)
+	return cfg, convert(diags)
+}
+
+// LoadSources decodes the given files (name to content) as one
+// configuration. Relative paths in the files are resolved against dir.
+func (p *Parser) LoadSources(dir string, srcs map[string][]byte) (*Config, diag.Diagnostics) {
+	cfg, diags := p.loadSources(dir, srcs)
+	return cfg, convert(diags)
+}
+
+func (p *Parser) loadDir(dir string) (*Config, hcl.Diagnostics) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return &Config{Dir: dir, Files: p.Files()}, hcl.Diagnostics{{
@@ -73,13 +86,11 @@ func (p *Parser) LoadDir(dir string) (*Config, hcl.Diagnostics) {
 		}
 		srcs[path] = src
 	}
-	cfg, moreDiags := p.LoadSources(dir, srcs)
+	cfg, moreDiags := p.loadSources(dir, srcs)
 	return cfg, append(diags, moreDiags...)
 }
 
-// LoadSources decodes the given files (name to content) as one
-// configuration. Relative paths in the files are resolved against dir.
-func (p *Parser) LoadSources(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
+func (p *Parser) loadSources(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 	cfg := &Config{Dir: dir}
 	var diags hcl.Diagnostics
 	names := make([]string, 0, len(srcs))

@@ -1,35 +1,35 @@
-// Package plan resolves a klpc configuration against its kernel builds and
-// simulates every deployment on a model of the kernel's livepatch core
-// (package plan/klp), producing a Plan: what each release is on each kernel
-// and what every patched function runs after every step, with diagnostics
-// for whatever the kernel would refuse or what would silently regress.
+// Package plan is the typed plan: what each release is on each kernel
+// build, and what the kernel makes of every step of every deployment. It
+// holds data only; the stages that make it live beside it:
 //
-// The Plan is the contract with the emitter and the JSON that
-// `klpc plan -o json` prints: emit/ reads nothing else.
+//	lang (config) ─> plan/resolve ─> plan/simulate ─> plan/check
+//	                  per-kernel      a trace per       findings over
+//	                  builds          deployment        the trace
+//
+// plan/planner runs the three stages in order and gathers their
+// diagnostics; plan/planjson renders the versioned plan JSON; emit and the
+// text renderer read this package's types, never the configuration.
 package plan
 
-import "github.com/hashicorp/hcl/v2"
-
-// FormatVersion is the version of the plan JSON.
-const FormatVersion = "1.0"
+import (
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
+)
 
 // Plan is the result of planning a configuration.
 type Plan struct {
-	FormatVersion string        `json:"format_version"`
-	Diagnostics   []*Diagnostic `json:"diagnostics"`
-	Kernels       []*Kernel     `json:"kernels"`
-	Fixes         []*Fix        `json:"fixes"`
-	Livepatches   []*Livepatch  `json:"livepatches"`
-	Deployments   []*Deployment `json:"deployments"`
-
-	// HCL keeps the diagnostics with their full ranges and the parsed
-	// files, for text rendering with source snippets.
-	HCL   hcl.Diagnostics      `json:"-"`
-	Files map[string]*hcl.File `json:"-"`
+	Kernels     []*Kernel
+	Fixes       []*Fix
+	Livepatches []*Livepatch
+	Deployments []*Deployment
+	// Diagnostics holds every finding of every stage, in stage order.
+	Diagnostics diag.Diagnostics
+	// Sources holds the configuration files, for diagnostic snippets.
+	Sources diag.Sources
 }
 
 // HasErrors reports whether any diagnostic is an error.
-func (p *Plan) HasErrors() bool { return p.HCL.HasErrors() }
+func (p *Plan) HasErrors() bool { return p.Diagnostics.HasErrors() }
 
 // Livepatch returns the release of that name, or nil.
 func (p *Plan) Livepatch(name string) *Livepatch {
@@ -41,76 +41,56 @@ func (p *Plan) Livepatch(name string) *Livepatch {
 	return nil
 }
 
-// Diagnostic is one error or warning, as the JSON plan carries it.
-type Diagnostic struct {
-	Severity string `json:"severity"` // "error" or "warning"
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail"`
-	Range    *Range `json:"range,omitempty"`
-}
-
-// Range is a span of a source file.
-type Range struct {
-	Filename string `json:"filename"`
-	Start    Pos    `json:"start"`
-	End      Pos    `json:"end"`
-}
-
-// Pos is a position in a source file; line and column count from 1.
-type Pos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	Byte   int `json:"byte"`
-}
-
 // Kernel is a kernel build the configuration targets.
 type Kernel struct {
-	Name    string `json:"name"`
-	Release string `json:"release"`
-	Arch    string `json:"arch"`
+	Name    string
+	Release string
+	Arch    string
 	// Vermagic is the vermagic string modules of this build carry, where
 	// the symbol source tells it.
-	Vermagic string `json:"vermagic,omitempty"`
-	Headers  string `json:"headers,omitempty"`
-	Source   string `json:"source,omitempty"`
-	Config   string `json:"config,omitempty"`
-	Vmlinux  string `json:"vmlinux,omitempty"`
+	Vermagic string
+	Headers  string
+	Source   string
+	Config   string
+	Vmlinux  string
+	// Inputs are the kernel input files the plan read (absolute paths).
+	Inputs []string
 	// Resolved is true when the build's symbols were read and every
 	// release was resolved against them.
-	Resolved bool `json:"resolved"`
+	Resolved bool
 }
 
 // Fix is a fix as the releases use it.
 type Fix struct {
-	Name        string       `json:"name"`
-	Description string       `json:"description,omitempty"`
-	Patch       string       `json:"patch,omitempty"`  // absolute path of the source diff
-	Source      string       `json:"source,omitempty"` // absolute path of the C source
-	Objects     []*FixObject `json:"objects"`
-	States      []*State     `json:"states"`
+	Name        string
+	Description string
+	Patch       string // absolute path of the source diff
+	Source      string // absolute path of the C source
+	Objects     []*FixObject
+	States      []*State
 }
 
 // FixObject is what a fix changes in one object.
 type FixObject struct {
-	Name      string     `json:"name"`
-	Funcs     []*FixFunc `json:"funcs"`
-	Callbacks Callbacks  `json:"callbacks"`
+	Name      string
+	Funcs     []*FixFunc
+	Callbacks Callbacks
 }
 
 // FixFunc is a function a fix replaces, as written.
 type FixFunc struct {
-	Name   string `json:"name"`
-	New    string `json:"new"`
-	Sympos int    `json:"sympos"`
-	File   string `json:"file,omitempty"`
+	Name   string
+	New    string
+	Sympos int
+	File   string
 }
 
 // Callbacks names the C functions of klp_callbacks; "" when unset.
 type Callbacks struct {
-	PrePatch    string `json:"pre_patch,omitempty"`
-	PostPatch   string `json:"post_patch,omitempty"`
-	PreUnpatch  string `json:"pre_unpatch,omitempty"`
-	PostUnpatch string `json:"post_unpatch,omitempty"`
+	PrePatch    string
+	PostPatch   string
+	PreUnpatch  string
+	PostUnpatch string
 }
 
 // Empty reports whether no callback is set.
@@ -118,26 +98,31 @@ func (c Callbacks) Empty() bool { return c == Callbacks{} }
 
 // State is a klp_state.
 type State struct {
-	Name    string `json:"name"`
-	ID      int64  `json:"id"`
-	Version int64  `json:"version"`
-	Fix     string `json:"fix"`
+	Name    string
+	ID      int64
+	Version int64
+	Fix     string
 }
 
 // Livepatch is a release.
 type Livepatch struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description,omitempty"`
-	Replace     bool     `json:"replace"`
-	Layout      string   `json:"layout"`
-	License     string   `json:"license"`
-	Fixes       []string `json:"fixes"`
-	Drops       []string `json:"drops"`
-	Builds      []*Build `json:"builds"`
+	Name        string
+	Description string
+	Replace     bool
+	Layout      kabi.Layout
+	License     string
+	Fixes       []string
+	Drops       []string
+	Builds      []*Build
 	// Upgrades holds, for a per-object release, the verified procedure
-	// that takes each kernel over from the per-object release before it
-	// (see upgrade.go); empty for other releases.
-	Upgrades []*Upgrade `json:"upgrades,omitempty"`
+	// that takes each kernel over from the per-object release before it;
+	// empty for other releases.
+	Upgrades []*Upgrade
+
+	// NameRange and FixesRange are where the release and its fixes are
+	// declared, for diagnostics.
+	NameRange  diag.Range
+	FixesRange diag.Range
 }
 
 // Build returns the release's build for a kernel, or nil.
@@ -150,105 +135,98 @@ func (l *Livepatch) Build(kernel string) *Build {
 	return nil
 }
 
+// FixOf returns the fix of the release that patches the function with
+// that key on a kernel, or "".
+func (l *Livepatch) FixOf(kernel, key string) string {
+	if b := l.Build(kernel); b != nil {
+		for _, m := range b.Modules {
+			for _, o := range m.Objects {
+				for _, f := range o.Funcs {
+					if f.Key == key {
+						return f.Fix
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // Build is a release made for one kernel: one module, or one per object.
 type Build struct {
-	Kernel  string    `json:"kernel"`
-	Modules []*Module `json:"modules"`
+	Kernel  string
+	Modules []*Module
+}
+
+// Module returns the build's module of that name, or nil.
+func (b *Build) Module(name string) *Module {
+	for _, m := range b.Modules {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
 }
 
 // Module is one livepatch module to build: one struct klp_patch.
 type Module struct {
 	// Name is the module name as kbuild gives it.
-	Name    string    `json:"name"`
-	Replace bool      `json:"replace"`
-	Objects []*Object `json:"objects"`
-	States  []*State  `json:"states"`
+	Name    string
+	Replace bool
+	Objects []*Object
+	States  []*State
+}
+
+// Object is what the module patches: the first object's name, or vmlinux.
+func (m *Module) Object() string {
+	if len(m.Objects) == 0 {
+		return kabi.Vmlinux
+	}
+	return m.Objects[0].Name
 }
 
 // Object is one struct klp_object of a module, resolved for its kernel.
 type Object struct {
-	Name      string     `json:"name"`
-	Funcs     []*Func    `json:"funcs"`
-	Symbols   []*Symbol  `json:"symbols"`
-	Callbacks Callbacks  `json:"callbacks"`
-	Target    *TargetMod `json:"target,omitempty"`
+	Name      string
+	Funcs     []*Func
+	Symbols   []*Symbol
+	Callbacks Callbacks
+	Target    *TargetMod
+}
+
+// NeedsKlpRelocs reports whether the object's replacement code refers to
+// symbols that need .klp.rela relocations (not exported ones).
+func (o *Object) NeedsKlpRelocs() bool {
+	for _, s := range o.Symbols {
+		if !s.Exported {
+			return true
+		}
+	}
+	return false
 }
 
 // TargetMod pins the build of a patched module that a livepatch is made for.
 type TargetMod struct {
-	SrcVersion string `json:"srcversion,omitempty"`
-	Vermagic   string `json:"vermagic,omitempty"`
+	SrcVersion string
+	Vermagic   string
 }
 
 // Func is one struct klp_func.
 type Func struct {
-	Name   string `json:"name"`
-	New    string `json:"new"`
-	Sympos int    `json:"sympos"`
-	Fix    string `json:"fix"`
-	// Key is the function's key in deployment steps.
-	Key string `json:"key"`
+	Name   string
+	New    string
+	Sympos int
+	Fix    string
+	// Key is the function's key in deployment steps (FuncKey).
+	Key string
 }
 
 // Symbol is a symbol of the patched object the replacement code refers to.
 type Symbol struct {
-	Name     string `json:"name"`
-	Sympos   int    `json:"sympos"`
-	Fix      string `json:"fix"`
-	Exported bool   `json:"exported"`
-}
-
-// Deployment is the simulation of one deploy block.
-type Deployment struct {
-	Name    string   `json:"name"`
-	Kernel  string   `json:"kernel"`
-	Modules []string `json:"modules"`
-	Steps   []*Step  `json:"steps"`
-}
-
-// Step is one step of a deployment and what the kernel makes of it.
-type Step struct {
-	Index     int    `json:"index"` // from 1
-	Action    string `json:"action"`
-	Livepatch string `json:"livepatch,omitempty"`
-	Module    string `json:"module,omitempty"`
-	Expect    string `json:"expect"`
-	OK        bool   `json:"ok"`
-	Reason    string `json:"reason,omitempty"`
-	// Errno names the error the kernel returns when it refuses the step,
-	// such as "EINVAL".
-	Errno string `json:"errno,omitempty"`
-	// Functions maps "<object>:<function>[,<sympos>]" to what runs after
-	// the step: "original", "<livepatch>:<new function>" or "absent".
-	Functions map[string]string `json:"functions"`
-	// Changes lists the functions whose implementation the step changed.
-	Changes []*Change `json:"changes"`
-	// Enabled lists the livepatch modules /sys/kernel/livepatch shows
-	// after the step, oldest first.
-	Enabled []string `json:"enabled"`
-	// Loaded lists the loaded livepatch modules after the step, sorted.
-	Loaded []string `json:"loaded"`
-	// Diagnostics holds the indexes, in the plan's diagnostics, of those
-	// this step raised.
-	Diagnostics []int `json:"diagnostics"`
-}
-
-// ChangeKind is how a function's implementation changed; its value is the
-// symbol the text plan shows.
-type ChangeKind string
-
-// The kinds of change.
-const (
-	Patched   ChangeKind = "+" // was original or absent, now a replacement
-	Repatched ChangeKind = "~" // now another replacement
-	Reverted  ChangeKind = "-" // back to the original code
-	Presence  ChangeKind = "*" // its module came or went
-)
-
-// Change is one function whose implementation a step changed.
-type Change struct {
-	Kind     ChangeKind `json:"kind"`
-	Function string     `json:"function"`
-	From     string     `json:"from"`
-	To       string     `json:"to"`
+	Name     string
+	Sympos   int
+	Fix      string
+	Exported bool
+	// Range is where the symbol block names it.
+	Range diag.Range
 }

@@ -20,12 +20,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-)
 
-// Constants of include/uapi/linux/elf.h that debug/elf does not know.
-const (
-	SHNLivepatch     = 0xff20
-	SHFRelaLivepatch = 0x00100000
+	"github.com/klpc/klpc/kabi"
 )
 
 const (
@@ -121,7 +117,7 @@ func Convert(ko []byte, syms []Symbol) ([]byte, Report, error) {
 		// st_name, st_shndx, st_value: the livepatch core fills the value.
 		hdr.PutUint32(out[off:], uint32(len(newStrs)))
 		newStrs = append(append(newStrs, s.KlpName()...), 0)
-		hdr.PutUint16(out[off+6:], SHNLivepatch)
+		hdr.PutUint16(out[off+6:], kabi.SHNLivepatch)
 		hdr.PutUint64(out[off+8:], 0)
 		rep.Converted = append(rep.Converted, s.KlpName())
 	}
@@ -222,7 +218,7 @@ func Convert(ko []byte, syms []Symbol) ([]byte, Report, error) {
 		var h [shdrSize]byte
 		hdr.PutUint32(h[0x00:], nameOff[i])
 		hdr.PutUint32(h[0x04:], uint32(elf.SHT_RELA))
-		hdr.PutUint64(h[0x08:], uint64(elf.SHF_ALLOC)|SHFRelaLivepatch)
+		hdr.PutUint64(h[0x08:], uint64(elf.SHF_ALLOC)|kabi.SHFRelaLivepatch)
 		hdr.PutUint64(h[0x18:], dataOff[i])
 		hdr.PutUint64(h[0x20:], uint64(len(ks.data)))
 		hdr.PutUint32(h[0x28:], uint32(symtabIdx))

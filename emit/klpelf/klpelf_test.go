@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/klpc/klpc/kabi"
 )
 
 // object compiles C into a relocatable object with the real toolchain.
@@ -62,7 +64,7 @@ func TestConvert(t *testing.T) {
 		names[s.Name] = s
 	}
 	for _, n := range []string{".klp.sym.vmlinux.hidden_line,0", ".klp.sym.vmlinux.hidden_count,2"} {
-		if s, ok := names[n]; !ok || s.Section != SHNLivepatch {
+		if s, ok := names[n]; !ok || s.Section != kabi.SHNLivepatch {
 			t.Errorf("%s: %+v (present %v)", n, s, ok)
 		}
 	}
@@ -73,7 +75,7 @@ func TestConvert(t *testing.T) {
 	if klp == nil {
 		t.Fatal("no .klp.rela.vmlinux.text")
 	}
-	if klp.Flags != elf.SHF_ALLOC|SHFRelaLivepatch || klp.Entsize != 24 || klp.Size != uint64(rep.Sections[".klp.rela.vmlinux.text"]*24) {
+	if klp.Flags != elf.SHF_ALLOC|kabi.SHFRelaLivepatch || klp.Entsize != 24 || klp.Size != uint64(rep.Sections[".klp.rela.vmlinux.text"]*24) {
 		t.Errorf("section %+v, report %v", klp.SectionHeader, rep.Sections)
 	}
 	// Every relocation of .text still exists, in one section or the other.

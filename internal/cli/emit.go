@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/klpc/klpc/emit"
-	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/planner"
 )
 
 func init() { extraCommands = append(extraCommands, newEmitCommand) }
@@ -39,14 +39,14 @@ nothing is written.`,
 			if output == "" {
 				return usageError{fmt.Errorf("emit needs the output folder: -o OUT")}
 			}
-			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), plan.Options{NoCache: noCache})
-			writeDiagnostics(cmd.ErrOrStderr(), p)
+			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{NoCache: noCache})
+			writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			if p.HasErrors() {
 				return errDiagnostics
 			}
 			t, diags := emit.Emit(p, output, emit.Options{Force: force})
 			if diags.HasErrors() {
-				writeDiagnostics(cmd.ErrOrStderr(), &plan.Plan{HCL: diags, Files: p.Files})
+				writeDiagnostics(cmd.ErrOrStderr(), diags, p.Sources)
 				return errDiagnostics
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Emitted %d files into %s.\n", len(t.Files), output)

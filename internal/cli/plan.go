@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
+	"github.com/klpc/klpc/plan/planjson"
+	"github.com/klpc/klpc/plan/planner"
 	"github.com/spf13/cobra"
-
-	"github.com/klpc/klpc/plan"
 )
 
 func newPlanCommand() *cobra.Command {
@@ -26,18 +25,20 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 			if output != "text" && output != "json" {
 				return usageError{fmt.Errorf("-o must be text or json, not %q", output)}
 			}
-			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), plan.Options{Deploy: deploy, NoCache: noCache})
+			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{Deploy: deploy, NoCache: noCache})
 			out := cmd.OutOrStdout()
 			if output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(p); err != nil {
+				data, err := planjson.Marshal(p)
+				if err != nil {
 					return err
 				}
-				writeDiagnostics(cmd.ErrOrStderr(), p)
+				if _, err := out.Write(data); err != nil {
+					return err
+				}
+				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			} else {
 				writePlanText(out, p, isTerminal(out))
-				writeDiagnostics(cmd.ErrOrStderr(), p)
+				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			}
 			if p.HasErrors() {
 				return errDiagnostics

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/plan"
 )
 
@@ -23,24 +23,8 @@ func colours(on bool) palette {
 
 // writeDiagnostics prints every diagnostic with file:line:column and a
 // source snippet.
-func writeDiagnostics(w io.Writer, p *plan.Plan) {
-	if len(p.HCL) == 0 {
-		return
-	}
-	dw := hcl.NewDiagnosticTextWriter(w, p.Files, 100, isTerminal(w))
-	for _, d := range p.HCL {
-		if d.Subject != nil {
-			fmt.Fprintf(w, "%s:%d:%d: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, severityWord(d.Severity))
-		}
-		dw.WriteDiagnostic(d)
-	}
-}
-
-func severityWord(s hcl.DiagnosticSeverity) string {
-	if s == hcl.DiagWarning {
-		return "warning"
-	}
-	return "error"
+func writeDiagnostics(w io.Writer, ds diag.Diagnostics, src diag.Sources) {
+	diag.WriteText(w, ds, src, diag.TextOptions{Colour: isTerminal(w)})
 }
 
 // summary counts what a plan holds, for one closing line.
@@ -54,14 +38,7 @@ func summary(p *plan.Plan) string {
 			}
 		}
 	}
-	errs, warns := 0, 0
-	for _, d := range p.Diagnostics {
-		if d.Severity == "error" {
-			errs++
-		} else {
-			warns++
-		}
-	}
+	errs, warns := p.Diagnostics.Count()
 	return fmt.Sprintf("%s, %s, %s, %s (%d refused by the kernel), %s, %s",
 		plural(len(p.Kernels), "kernel"), plural(len(p.Livepatches), "livepatch release"),
 		plural(len(p.Deployments), "deployment"), plural(steps, "step"), refused,
@@ -124,7 +101,7 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 			}
 			status := c.green + "ok" + c.reset
 			switch {
-			case !s.OK && s.Expect == "refused":
+			case !s.OK && s.Expect == kabi.ExpectRefused:
 				status = c.yellow + "refused, as expected: " + s.Reason + c.reset
 			case !s.OK:
 				status = c.red + "REFUSED: " + s.Reason + c.reset
@@ -149,10 +126,10 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 			for _, i := range s.Diagnostics {
 				d := p.Diagnostics[i]
 				col := c.red
-				if d.Severity == "warning" {
+				if d.Severity == diag.Warning {
 					col = c.yellow
 				}
-				fmt.Fprintf(w, "     %s%s: %s%s\n", col, d.Severity, d.Summary, c.reset)
+				fmt.Fprintf(w, "     %s%s: %s [%s]%s\n", col, d.Severity, d.Summary, d.Code, c.reset)
 			}
 		}
 		if n := len(d.Steps); n > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/planner"
 )
 
 func newValidateCommand() *cobra.Command {
@@ -17,8 +18,8 @@ func newValidateCommand() *cobra.Command {
 		Short: "Check a configuration and every deployment without printing the plan",
 		Args:  maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), plan.Options{NoCache: noCache})
-			writeDiagnostics(cmd.ErrOrStderr(), p)
+			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{NoCache: noCache})
+			writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			if p.HasErrors() {
 				return errDiagnostics
 			}
@@ -32,9 +33,9 @@ func newValidateCommand() *cobra.Command {
 
 // loadAndPlan reads a configuration directory and plans it, with a
 // progress line on a terminal when reading the kernel builds takes a while.
-func loadAndPlan(stderr io.Writer, dir string, opts plan.Options) *plan.Plan {
+func loadAndPlan(stderr io.Writer, dir string, opts planner.Options) *plan.Plan {
 	stop := startProgress(stderr, "planning "+dir+" (reading kernel builds) ...")
 	defer stop()
 	cfg, diags := lang.LoadDir(dir)
-	return plan.New(cfg, diags, opts)
+	return planner.Plan(cfg, diags, opts)
 }

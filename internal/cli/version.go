@@ -3,9 +3,8 @@ package cli
 import (
 	"fmt"
 
+	"github.com/klpc/klpc/plan/planjson"
 	"github.com/spf13/cobra"
-
-	"github.com/klpc/klpc/plan"
 )
 
 func newVersionCommand() *cobra.Command {
@@ -14,7 +13,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print klpc's version",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "klpc %s (plan format %s, models the Linux 6.1 livepatch core)\n", Version, plan.FormatVersion)
+			fmt.Fprintf(cmd.OutOrStdout(), "klpc %s (plan format %s, models the Linux 6.1 livepatch core)\n", Version, planjson.FormatVersion)
 			return nil
 		},
 	}

@@ -2,7 +2,7 @@ kernel "k" {
   release = "6.1.0-56-amd64"
 }
 
-kernel "k" { # ERROR: Duplicate kernel
+kernel "k" { # ERROR: duplicate-declaration
   release = "6.1.0-47-amd64"
 }
 
@@ -11,12 +11,12 @@ fix "f" {
     func "cmdline_proc_show" {
       new = "a"
     }
-    func "cmdline_proc_show" { # ERROR: Duplicate function
+    func "cmdline_proc_show" { # ERROR: duplicate-function
       new    = "b"
       sympos = 1
     }
   }
-  object "vmlinux" { # ERROR: Duplicate object
+  object "vmlinux" { # ERROR: duplicate-object
     func "version_proc_show" {
       new = "c"
     }
@@ -26,12 +26,12 @@ fix "f" {
     version = 1
   }
   state "s2" {
-    id      = 1 # ERROR: Duplicate state id
+    id      = 1 # ERROR: duplicate-state-id
     version = 2
   }
 }
 
-fix "f" { # ERROR: Duplicate fix
+fix "f" { # ERROR: duplicate-declaration
   object "vmlinux" {
     func "meminfo_proc_show" {
       new = "d"
@@ -40,17 +40,17 @@ fix "f" { # ERROR: Duplicate fix
 }
 
 livepatch "lp-a" {
-  kernels = [kernel.k, kernel.k] # ERROR: Duplicate reference
+  kernels = [kernel.k, kernel.k] # ERROR: duplicate-reference
   fixes   = [fix.f]
 }
 
-livepatch "lp_a" { # ERROR: Livepatch module names collide
+livepatch "lp_a" { # ERROR: module-name-collision
   kernels = [kernel.k]
   fixes   = [fix.f]
-  drops   = [fix.f] # ERROR: Fix both carried and dropped
+  drops   = [fix.f] # ERROR: fix-carried-and-dropped
 }
 
-livepatch "lp-a" { # ERROR: Duplicate livepatch
+livepatch "lp-a" { # ERROR: duplicate-declaration
   kernels = [kernel.k]
   fixes   = [fix.f]
 }
@@ -59,6 +59,6 @@ deploy "d" {
   kernel = kernel.k
 }
 
-deploy "d" { # ERROR: Duplicate deploy
+deploy "d" { # ERROR: duplicate-declaration
   kernel = kernel.k
 }

@@ -2,43 +2,43 @@ kernel "k" {
   release = "6.1.0-56-amd64"
 }
 
-kernel "a/b" { # ERROR: Invalid kernel name
+kernel "a/b" { # ERROR: invalid-name
   release = "6.1.0-56-amd64"
 }
 
 fix "f" {
-  object "nfs-server" { # ERROR: Invalid object name
+  object "nfs-server" { # ERROR: invalid-object-name
     func "nfsd_open" {
       new = "a"
     }
   }
-  object "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" { # ERROR: Invalid object name
+  object "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" { # ERROR: invalid-object-name
     func "x" {
       new = "a"
     }
   }
   object "vmlinux" {
-    func "1st_func" { # ERROR: Invalid function name
+    func "1st_func" { # ERROR: invalid-symbol-name
       new = "a"
     }
-    func "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" { # ERROR: Invalid function name
+    func "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" { # ERROR: invalid-symbol-name
       new = "b"
     }
     func "memcpy.isra.0" {
-      new = "c-d" # ERROR: Invalid C function name
+      new = "c-d" # ERROR: invalid-c-name
     }
-    func "foo,1" { # ERROR: Invalid function name
+    func "foo,1" { # ERROR: invalid-symbol-name
       new = "e"
     }
   }
 }
 
-livepatch "lp.v2" { # ERROR: Invalid livepatch name
+livepatch "lp.v2" { # ERROR: invalid-name
   kernels = [kernel.k]
   fixes   = [fix.f]
 }
 
-livepatch "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" { # ERROR: Invalid livepatch name
+livepatch "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" { # ERROR: invalid-name
   kernels = [kernel.k]
   fixes   = [fix.f]
 }

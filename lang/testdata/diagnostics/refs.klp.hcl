@@ -11,19 +11,19 @@ fix "cve-1" {
 }
 
 livepatch "lp" {
-  kernels = [kernel.deb13] # ERROR: Reference to undeclared kernel
-  fixes   = [fix.cve-2]    # ERROR: Reference to undeclared fix
-  drops   = [kernel.deb12] # ERROR: Invalid reference
+  kernels = [kernel.deb13] # ERROR: undeclared-reference
+  fixes   = [fix.cve-2]    # ERROR: undeclared-reference
+  drops   = [kernel.deb12] # ERROR: invalid-reference
 }
 
 livepatch "lp2" {
-  kernels = kernel.deb12 # ERROR: Invalid reference list
-  fixes   = []           # ERROR: No fixes
+  kernels = kernel.deb12 # ERROR: invalid-reference
+  fixes   = []           # ERROR: no-fixes
 }
 
 deploy "d" {
-  kernel = "deb12" # ERROR: Invalid reference
+  kernel = "deb12" # ERROR: invalid-reference
   step "load" {
-    livepatch = livepatch.lp3 # ERROR: Reference to undeclared livepatch
+    livepatch = livepatch.lp3 # ERROR: undeclared-reference
   }
 }

@@ -1,4 +1,4 @@
 kernel "k" {
   release = "6.1.0-56-amd64"
-  arch = = "x86_64" # ERROR: Invalid expression
+  arch = = "x86_64" # ERROR: invalid-expression
 }

@@ -1,78 +1,78 @@
 kernel "k" {
-  release = "" # ERROR: Invalid kernel release
-  arch    = "aarch64" # ERROR: Unsupported architecture
+  release = "" # ERROR: invalid-release
+  arch    = "aarch64" # ERROR: unsupported-arch
 }
 
 fix "f" {
   object "vmlinux" {
     func "cmdline_proc_show" {
       new    = "a"
-      sympos = -1 # ERROR: Invalid sympos
+      sympos = -1 # ERROR: invalid-number
     }
     func "version_proc_show" {
       new    = "b"
-      sympos = 1.5 # ERROR: Invalid sympos
+      sympos = 1.5 # ERROR: invalid-number
     }
     func "meminfo_proc_show" {
       new    = "c"
-      sympos = "two" # ERROR: Incorrect attribute value type
+      sympos = "two" # ERROR: type-mismatch
     }
     func "loadavg_proc_show" {
       new    = "d"
       sympos = 1
-      file   = "fs/proc/loadavg.c" # ERROR: Conflicting symbol selectors
+      file   = "fs/proc/loadavg.c" # ERROR: conflicting-selectors
     }
   }
   state "zero" {
-    id      = 0 # ERROR: Invalid state id
-    version = -2 # ERROR: Invalid version
+    id      = 0 # ERROR: invalid-number
+    version = -2 # ERROR: invalid-number
   }
 }
 
-fix "empty" { # ERROR: Fix changes nothing
+fix "empty" { # ERROR: fix-changes-nothing
 }
 
 fix "empty-object" {
-  object "vmlinux" { # ERROR: Empty object
+  object "vmlinux" { # ERROR: empty-object
   }
 }
 
 livepatch "lp" {
-  replace = "yes please" # ERROR: Unsuitable value type
-  layout  = "split" # ERROR: Invalid layout
+  replace = "yes please" # ERROR: type-mismatch
+  layout  = "split" # ERROR: invalid-layout
   kernels = [kernel.k]
   fixes   = [fix.f]
 }
 
 deploy "d" {
   kernel  = kernel.k
-  modules = ["nfsd", "vmlinux"] # ERROR: Invalid module name
+  modules = ["nfsd", "vmlinux"] # ERROR: invalid-module-name
   step "load" {
     livepatch = livepatch.lp
-    expect    = "maybe" # ERROR: Invalid expect value
-    module    = "nfsd" # ERROR: Unexpected argument
+    expect    = "maybe" # ERROR: invalid-expect
+    module    = "nfsd" # ERROR: unexpected-argument
   }
   step "module_unload" {
-    module    = "nfs-server" # ERROR: Invalid module name
-    livepatch = livepatch.lp # ERROR: Unexpected argument
+    module    = "nfs-server" # ERROR: invalid-module-name
+    livepatch = livepatch.lp # ERROR: unexpected-argument
   }
 }
 
 fix "more" {
-  source = "" # ERROR: Empty path
+  source = "" # ERROR: empty-path
   object "vmlinux" {
     func "version_proc_show" {
       new  = "v"
-      file = "" # ERROR: Empty file selector
+      file = "" # ERROR: empty-file-selector
     }
     symbol "saved_command_line" {}
-    symbol "saved_command_line" {} # ERROR: Duplicate symbol
-    symbol "9lives" {} # ERROR: Invalid symbol name
+    symbol "saved_command_line" {} # ERROR: duplicate-symbol
+    symbol "9lives" {} # ERROR: invalid-symbol-name
   }
 }
 
 livepatch "no-kernels" {
-  kernels = [] # ERROR: No kernels
+  kernels = [] # ERROR: no-kernels
   fixes   = [fix.more]
 }
 
@@ -84,6 +84,6 @@ fix "bad-expressions" {
   }
   state "s" {
     id      = 3
-    version = !2 # ERROR: Invalid operand
+    version = !2 # ERROR: invalid-expression
   }
 }

@@ -1,29 +1,29 @@
 kernel "k" {
   release = "6.1.0-56-amd64"
-  flavour = "cloud" # ERROR: Unsupported argument
+  flavour = "cloud" # ERROR: unsupported-argument
 }
 
-kernels "k2" { # ERROR: Unsupported block type
+kernels "k2" { # ERROR: unsupported-block
 }
 
 fix "f" {
   object "vmlinux" {
-    func "cmdline_proc_show" { # ERROR: Missing required argument
+    func "cmdline_proc_show" { # ERROR: missing-argument
       sympos = 0
     }
   }
 }
 
-livepatch "lp" { # ERROR: Missing required argument
+livepatch "lp" { # ERROR: missing-argument
   kernels = [kernel.k]
 }
 
 deploy "d" {
   kernel = kernel.k
-  step "load" { # ERROR: Missing required argument
+  step "load" { # ERROR: missing-argument
   }
-  step "module_load" { # ERROR: Missing required argument
+  step "module_load" { # ERROR: missing-argument
   }
-  step "reboot" { # ERROR: Unknown step action
+  step "reboot" { # ERROR: unknown-action
   }
 }

@@ -1,11 +1,11 @@
 # Each check of the planner, triggered once. No symbol files: sympos is
 # taken as written.
 
-kernel "k" { # WARNING: Kernel build without symbols
+kernel "k" { # WARNING: kernel-without-symbols
   release = "6.1.0-56-amd64"
 }
 
-kernel "other" { # WARNING: Kernel build without symbols
+kernel "other" { # WARNING: kernel-without-symbols
   release = "6.1.0-47-amd64"
 }
 
@@ -31,7 +31,7 @@ fix "b" {
 
 fix "a-again" {
   object "vmlinux" {
-    func "cmdline_proc_show" { # ERROR: Function patched twice in one release
+    func "cmdline_proc_show" { # ERROR: function-patched-twice
       new = "other_cmdline"
     }
   }
@@ -69,7 +69,7 @@ fix "by-file" {
   object "vmlinux" {
     func "loadavg_proc_show" {
       new  = "l"
-      file = "fs/proc/loadavg.c" # ERROR: Cannot select a symbol by file
+      file = "fs/proc/loadavg.c" # ERROR: file-select-failed
     }
   }
 }
@@ -82,7 +82,7 @@ livepatch "lp1" {
 # Forgets fix b: the replace regression.
 livepatch "lp2" {
   kernels = [kernel.k]
-  fixes   = [fix.a] # ERROR: Replace release drops a fix
+  fixes   = [fix.a] # ERROR: replace-drops-fix
 }
 
 # Drops fix b on purpose: no error.
@@ -117,7 +117,7 @@ livepatch "nr2" {
 }
 
 livepatch "split" {
-  layout  = "per-object" # ERROR: Per-object modules cannot each replace
+  layout  = "per-object" # ERROR: per-object-replace
   kernels = [kernel.k]
   fixes   = [fix.a, fix.mod]
 }
@@ -152,7 +152,7 @@ deploy "states" {
   step "load" {
     livepatch = livepatch.lp1
   }
-  step "load" { # ERROR: Kernel refuses step
+  step "load" { # ERROR: state-incompatible
     livepatch = livepatch.lp-old-state
   }
   step "load" {
@@ -161,7 +161,7 @@ deploy "states" {
   }
   step "disable" {
     livepatch = livepatch.lp1
-    expect    = "refused" # ERROR: Step is not refused
+    expect    = "refused" # ERROR: step-not-refused
   }
 }
 
@@ -170,7 +170,7 @@ deploy "stacking" {
   step "load" {
     livepatch = livepatch.nr1
   }
-  step "load" { # WARNING: Function patched by several non-replace releases
+  step "load" { # WARNING: stacked-non-replace
     livepatch = livepatch.nr2
   }
 }
@@ -178,7 +178,7 @@ deploy "stacking" {
 deploy "wrong-kernel" {
   kernel = kernel.k
   step "load" {
-    livepatch = livepatch.only-other # ERROR: Livepatch not built for this kernel
+    livepatch = livepatch.only-other # ERROR: not-built-for-kernel
   }
 }
 
@@ -209,7 +209,7 @@ deploy "late" {
   step "module_unload" {
     module = "nfsd"
   }
-  step "module_unload" { # ERROR: Kernel refuses step
+  step "module_unload" { # ERROR: step-refused
     module = "nfsd"
   }
 }
@@ -224,7 +224,7 @@ fix "cb-1" {
 }
 
 fix "cb-2" {
-  object "vmlinux" { # ERROR: Conflicting callbacks
+  object "vmlinux" { # ERROR: conflicting-callbacks
     post_patch = "cb2_post"
     func "uptime_proc_show" {
       new = "u2"
@@ -251,10 +251,10 @@ fix "state-again" {
 
 livepatch "two-states" {
   kernels = [kernel.k]
-  fixes   = [fix.a, fix.state-again] # ERROR: State declared by two fixes
+  fixes   = [fix.a, fix.state-again] # ERROR: state-declared-twice
 }
 
-livepatch "a-release-name-long-enough-to-overflow-the-module" { # ERROR: Per-object module name too long | Unsafe per-object upgrade
+livepatch "a-release-name-long-enough-to-overflow-the-module" { # ERROR: per-object-name-too-long | unsafe-upgrade
   replace = false
   layout  = "per-object"
   kernels = [kernel.k]

@@ -1,39 +1,41 @@
-package plan
+package planner
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/golden"
 	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/planjson"
 )
 
-func planDir(t *testing.T, dir string) *Plan {
+func planDir(t *testing.T, dir string) *plan.Plan {
 	t.Helper()
 	cfg, diags := lang.LoadDir(dir)
-	return New(cfg, diags, Options{})
+	return Plan(cfg, diags, Options{})
 }
 
 // TestExamples keeps the JSON plan of every example as a golden file, and
 // plans twice to check that the output is byte for byte the same.
 func TestExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../examples/*")
+	dirs, _ := filepath.Glob("../../examples/*")
 	if len(dirs) < 3 {
 		t.Fatalf("examples missing: %v", dirs)
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			first, err := json.MarshalIndent(planDir(t, dir), "", "  ")
+			first, err := planjson.Marshal(planDir(t, dir))
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, _ := json.MarshalIndent(planDir(t, dir), "", "  ")
+			second, _ := planjson.Marshal(planDir(t, dir))
 			if string(first) != string(second) {
 				t.Fatal("two plans of the same input differ")
 			}
-			golden.Check(t, filepath.Join("testdata", "golden", filepath.Base(dir)+".json"), append(first, '\n'))
+			golden.Check(t, filepath.Join("testdata", "golden", filepath.Base(dir)+".json"), first)
 		})
 	}
 }
@@ -42,7 +44,7 @@ func TestExamples(t *testing.T) {
 // funcA (cmdline_proc_show) on the original code, and both fixes it drops
 // are named in errors.
 func TestStackingExample(t *testing.T) {
-	p := planDir(t, "../examples/stacking")
+	p := planDir(t, "../../examples/stacking")
 	steps := p.Deployments[0].Steps
 	want := []map[string]string{
 		{"vmlinux:cmdline_proc_show": "lp1:lp1_funcA", "vmlinux:version_proc_show": "original"},
@@ -54,14 +56,14 @@ func TestStackingExample(t *testing.T) {
 			t.Errorf("step %d refused: %s", i+1, steps[i].Reason)
 		}
 		for k, v := range w {
-			if got := steps[i].Functions[k]; got != v {
+			if got := steps[i].Functions[k].String(); got != v {
 				t.Errorf("step %d: %s runs %s, want %s", i+1, k, got, v)
 			}
 		}
 	}
 	var dropped []string
 	for _, d := range p.Diagnostics {
-		if d.Summary == "Replace release drops a fix" {
+		if d.Code == diag.ReplaceDropsFix {
 			dropped = append(dropped, d.Detail)
 		}
 	}
@@ -73,12 +75,12 @@ func TestStackingExample(t *testing.T) {
 // TestCumulativeExample checks that the third release's forgotten fix is
 // reported as a regression at the step that loads it.
 func TestCumulativeExample(t *testing.T) {
-	p := planDir(t, "../examples/cumulative")
+	p := planDir(t, "../../examples/cumulative")
 	steps := p.Deployments[0].Steps
-	if got := steps[3].Functions["vmlinux:version_proc_show"]; got != "original" {
+	if got := steps[3].Functions["vmlinux:version_proc_show"].String(); got != "original" {
 		t.Errorf("after lp-2024-07, version_proc_show runs %s", got)
 	}
-	if len(steps[3].Diagnostics) != 1 || p.Diagnostics[steps[3].Diagnostics[0]].Summary != "Replace release drops a fix" {
+	if len(steps[3].Diagnostics) != 1 || p.Diagnostics[steps[3].Diagnostics[0]].Code != diag.ReplaceDropsFix {
 		t.Errorf("step 4 diagnostics: %v", steps[3].Diagnostics)
 	}
 	if !p.HasErrors() {

@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"testing"
@@ -9,13 +9,13 @@ import (
 // BenchmarkPlanQuickstart plans examples/quickstart with a warm index
 // cache, as `klpc plan examples/quickstart` does on a second run.
 func BenchmarkPlanQuickstart(b *testing.B) {
-	cfg, diags := lang.LoadDir("../examples/quickstart")
-	New(cfg, diags, Options{}) // warms the cache
+	cfg, diags := lang.LoadDir("../../examples/quickstart")
+	Plan(cfg, diags, Options{}) // warms the cache
 	b.ResetTimer()
 	for b.Loop() {
-		cfg, diags := lang.LoadDir("../examples/quickstart")
-		if p := New(cfg, diags, Options{}); p.HasErrors() {
-			b.Fatal(p.HCL.Error())
+		cfg, diags := lang.LoadDir("../../examples/quickstart")
+		if p := Plan(cfg, diags, Options{}); p.HasErrors() {
+			b.Fatal(p.Diagnostics.String())
 		}
 	}
 }

@@ -1,20 +1,25 @@
-package plan
+package planner
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/klp"
+	"github.com/klpc/klpc/plan/simulate"
 )
 
 // planSource plans one configuration file given as text.
-func planSource(t *testing.T, src string) *Plan {
+func planSource(t *testing.T, src string) *plan.Plan {
 	t.Helper()
 	cfg, diags := lang.NewParser().LoadSources(t.TempDir(), map[string][]byte{"main.klp.hcl": []byte(src)})
 	if diags.HasErrors() {
-		t.Fatalf("configuration: %s", diags.Error())
+		t.Fatalf("configuration: %s", diags.String())
 	}
-	return New(cfg, diags, Options{})
+	return Plan(cfg, diags, Options{})
 }
 
 // perObjectReleases: lp-a patches vmlinux and nfsd; lp-b carries both of
@@ -63,7 +68,7 @@ livepatch "lp-b" {
 func TestUpgradePerObject(t *testing.T) {
 	p := planSource(t, perObjectReleases)
 	if p.HasErrors() {
-		t.Fatalf("errors: %s", p.HCL.Error())
+		t.Fatalf("errors: %s", p.Diagnostics.String())
 	}
 	if ups := p.Livepatch("lp-a").Upgrades; len(ups) != 0 {
 		t.Errorf("the first release has upgrades: %v", ups)
@@ -78,12 +83,12 @@ func TestUpgradePerObject(t *testing.T) {
 	}
 	var got []string
 	for _, s := range u.Steps {
-		got = append(got, s.Action+" "+s.Module)
+		got = append(got, string(s.Action)+" "+s.Module)
 		if !s.OK {
 			t.Errorf("step %d refused: %s", s.Index, s.Reason)
 		}
 		for _, key := range u.Guarded {
-			if s.Functions[key] == "original" {
+			if s.Functions[key].String() == "original" {
 				t.Errorf("after step %d %s runs the original code", s.Index, key)
 			}
 		}
@@ -105,7 +110,7 @@ func TestUpgradePerObject(t *testing.T) {
 		"vmlinux:version_proc_show": "lp-b:klpc_version_proc_show",
 		"nfsd:nfsd_proc_show":       "lp-b:klpc_nfsd_proc_show",
 	} {
-		if last[key] != impl {
+		if last[key].String() != impl {
 			t.Errorf("after the upgrade %s runs %s, want %s", key, last[key], impl)
 		}
 	}
@@ -115,34 +120,32 @@ func TestUpgradePerObject(t *testing.T) {
 // operator would try first: disable the old modules, then load the new
 // ones. In between, the guarded functions run the original code.
 func TestUpgradeNaiveOrder(t *testing.T) {
-	cfg, diags := lang.NewParser().LoadSources(t.TempDir(), map[string][]byte{"main.klp.hcl": []byte(perObjectReleases)})
-	pl := &planner{cfg: cfg, plan: &Plan{}}
-	pl.run()
-	if pl.diags.HasErrors() || diags.HasErrors() {
-		t.Fatalf("errors: %s", append(diags, pl.diags...).Error())
+	p := planSource(t, perObjectReleases)
+	if p.HasErrors() {
+		t.Fatalf("errors: %s", p.Diagnostics.String())
 	}
-	prev, next := pl.plan.Livepatch("lp-a"), pl.plan.Livepatch("lp-b")
-	var naive []*UpgradeStep
-	add := func(action, lp, module string) {
-		naive = append(naive, &UpgradeStep{Index: len(naive) + 1, Action: action, Livepatch: lp, Module: module, Functions: map[string]string{}})
+	prev, next := p.Livepatch("lp-a"), p.Livepatch("lp-b")
+	var naive []*plan.UpgradeStep
+	add := func(action kabi.Action, lp, module string) {
+		naive = append(naive, &plan.UpgradeStep{Index: len(naive) + 1, Action: action, Livepatch: lp, Module: module, Functions: map[string]plan.Impl{}})
 	}
-	add(UpgradeDisable, "lp-a", "lp_a__vmlinux")
-	add(UpgradeUnload, "lp-a", "lp_a__vmlinux")
-	add(UpgradeDisable, "lp-a", "lp_a__nfsd")
-	add(UpgradeUnload, "lp-a", "lp_a__nfsd")
-	add(UpgradeLoad, "lp-b", "lp_b__vmlinux")
-	add(UpgradeLoad, "lp-b", "lp_b__nfsd")
-	u := pl.verifyUpgrade(prev, next, "k", naive)
+	add(kabi.ActionDisable, "lp-a", "lp_a__vmlinux")
+	add(kabi.ActionUnload, "lp-a", "lp_a__vmlinux")
+	add(kabi.ActionDisable, "lp-a", "lp_a__nfsd")
+	add(kabi.ActionUnload, "lp-a", "lp_a__nfsd")
+	add(kabi.ActionLoad, "lp-b", "lp_b__vmlinux")
+	add(kabi.ActionLoad, "lp-b", "lp_b__nfsd")
+	u := simulate.Upgrade(prev, next, "k", unknownKernel{}, naive)
 	if u.Verified {
 		t.Fatal("the naive order is verified")
 	}
 	if !strings.Contains(u.Reason, "at step 1 (disable lp_a__vmlinux)") || !strings.Contains(u.Reason, "vmlinux:cmdline_proc_show runs the original code") {
 		t.Errorf("reason: %s", u.Reason)
 	}
-	if got := naive[0].Functions["vmlinux:cmdline_proc_show"]; got != "original" {
+	if got := naive[0].Functions["vmlinux:cmdline_proc_show"].String(); got != "original" {
 		t.Errorf("after disabling lp_a__vmlinux cmdline_proc_show runs %s", got)
 	}
-	if got := naive[5].Functions["nfsd:nfsd_proc_show"]; got != "lp-b:klpc_nfsd_proc_show" {
+	if got := naive[5].Functions["nfsd:nfsd_proc_show"].String(); got != "lp-b:klpc_nfsd_proc_show" {
 		t.Errorf("at the end nfsd_proc_show runs %s", got)
 	}
 }
@@ -174,7 +177,7 @@ func TestUpgradeRefused(t *testing.T) {
 	}
 	found := false
 	for _, d := range p.Diagnostics {
-		if d.Summary == "Unsafe per-object upgrade" && d.Severity == "error" {
+		if d.Code == diag.UnsafeUpgrade && d.Severity == diag.Error {
 			found = true
 			if !strings.Contains(d.Detail, `Upgrading from "lp-a" to "lp-b" on kernel "k"`) {
 				t.Errorf("detail: %s", d.Detail)
@@ -182,7 +185,7 @@ func TestUpgradeRefused(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("no error diagnostic: %v", p.HCL.Error())
+		t.Errorf("no error diagnostic: %v", p.Diagnostics.String())
 	}
 }
 
@@ -215,7 +218,7 @@ livepatch "two" {
 `
 	p := planSource(t, src)
 	if p.HasErrors() {
-		t.Fatalf("errors: %s", p.HCL.Error())
+		t.Fatalf("errors: %s", p.Diagnostics.String())
 	}
 	if len(p.Livepatch("combined").Upgrades) != 0 {
 		t.Error("a combined release has an upgrade")
@@ -226,9 +229,17 @@ livepatch "two" {
 	}
 	var got []string
 	for _, s := range ups[0].Steps {
-		got = append(got, s.Action+" "+s.Module)
+		got = append(got, string(s.Action)+" "+s.Module)
 	}
 	if want := "load two__vmlinux, unload one__vmlinux"; strings.Join(got, ", ") != want {
 		t.Errorf("steps %v, want %s", got, want)
 	}
 }
+
+// unknownKernel is a kernel block that names no symbol files: every object
+// exists and every symbol is found, as the planner assumes then.
+type unknownKernel struct{}
+
+func (unknownKernel) Release() string       { return "6.1.0-56-amd64" }
+func (unknownKernel) HasObject(string) bool { return true }
+func (unknownKernel) Symbols() klp.Symbols  { return nil }

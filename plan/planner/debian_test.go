@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/lang"
 )
 
@@ -15,7 +16,7 @@ import (
 // is absent (failing instead when KLPC_INTEGRATION=1).
 func debianModules(t *testing.T, abi string) string {
 	t.Helper()
-	dir, _ := filepath.Abs(filepath.Join("..", ".cache", "kernels", abi+"-amd64", "lib", "modules", abi+"-amd64", "kernel", "net", "netfilter"))
+	dir, _ := filepath.Abs(filepath.Join("..", "..", ".cache", "kernels", abi+"-amd64", "lib", "modules", abi+"-amd64", "kernel", "net", "netfilter"))
 	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("KLPC_INTEGRATION") == "1" {
 			t.Fatalf("%v: run scripts/fetch-kernels.sh %s", err, abi)
@@ -53,10 +54,10 @@ livepatch "lp" {
 }
 `, old, cur)
 	cfg, diags := lang.NewParser().LoadSources(".", map[string][]byte{"two.klp.hcl": []byte(src)})
-	p := New(cfg, diags, Options{})
+	p := Plan(cfg, diags, Options{})
 	var errs []string
 	for _, d := range p.Diagnostics {
-		if d.Severity == "error" {
+		if d.Severity == diag.Error {
 			errs = append(errs, d.Summary+": "+d.Detail)
 		}
 	}

@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"path/filepath"
@@ -16,8 +16,8 @@ func TestDiagnostics(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			cfg, diags := lang.NewParser().LoadSources(filepath.Dir(f), map[string][]byte{f: mustRead(t, f)})
-			p := New(cfg, diags, Options{})
-			fixture.Check(t, p.HCL, f)
+			p := Plan(cfg, diags, Options{})
+			fixture.Check(t, p.Diagnostics, f)
 		})
 	}
 }
@@ -26,15 +26,15 @@ func TestDiagnostics(t *testing.T) {
 func TestSymbolDiagnostics(t *testing.T) {
 	f := "testdata/symbols/symbols.klp.hcl"
 	cfg, diags := lang.NewParser().LoadSources(filepath.Dir(f), map[string][]byte{f: mustRead(t, f)})
-	p := New(cfg, diags, Options{NoCache: true})
-	fixture.Check(t, p.HCL, f)
+	p := Plan(cfg, diags, Options{NoCache: true})
+	fixture.Check(t, p.Diagnostics, f)
 }
 
 // TestPerObjectDeployment: the module of each object is loaded with its
 // target, and disable and unload act on the modules that are there.
 func TestPerObjectDeployment(t *testing.T) {
 	cfg, diags := lang.LoadDir("testdata/perobject")
-	p := New(cfg, diags, Options{})
+	p := Plan(cfg, diags, Options{})
 	d := p.Deployments[0]
 	want := []struct {
 		enabled string
@@ -54,8 +54,8 @@ func TestPerObjectDeployment(t *testing.T) {
 			t.Errorf("step %d: sysfs lists %q, want %q", s.Index, got, w.enabled)
 		}
 		for k, v := range w.funcs {
-			if s.Functions[k] != v {
-				t.Errorf("step %d: %s runs %s, want %s", s.Index, k, s.Functions[k], v)
+			if s.Functions[k].String() != v {
+				t.Errorf("step %d: %s runs %s, want %s", s.Index, k, s.Functions[k].String(), v)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // resolving and simulating must report diagnostics, never panic.
 func FuzzPlan(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/diagnostics/*.klp.hcl")
-	more, _ := filepath.Glob("../e2e/testdata/differential/*.klp.hcl")
+	more, _ := filepath.Glob("../../e2e/testdata/differential/*.klp.hcl")
 	for _, s := range append(seeds, more...) {
 		if src, err := os.ReadFile(s); err == nil {
 			f.Add(src)
@@ -20,7 +20,7 @@ func FuzzPlan(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, diags := lang.NewParser().LoadSources("fuzz", map[string][]byte{"fuzz/main.klp.hcl": src})
-		p := New(cfg, diags, Options{NoCache: true})
+		p := Plan(cfg, diags, Options{NoCache: true})
 		if p == nil || p.Diagnostics == nil {
 			t.Fatal("no plan")
 		}

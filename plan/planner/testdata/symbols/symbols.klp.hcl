@@ -3,20 +3,20 @@
 
 kernel "deb12-56" {
   release  = "6.1.0-56-amd64"
-  kallsyms = "../../../kernels/6.1.0-56-amd64/kallsyms.gz"
-  ftrace   = "../../../kernels/6.1.0-56-amd64/available_filter_functions.gz"
-  modules  = "../../../kernels/6.1.0-56-amd64/modules"
-  symvers  = "../../../kernels/6.1.0-56-amd64/Module.symvers.gz"
+  kallsyms = "../../../../kernels/6.1.0-56-amd64/kallsyms.gz"
+  ftrace   = "../../../../kernels/6.1.0-56-amd64/available_filter_functions.gz"
+  modules  = "../../../../kernels/6.1.0-56-amd64/modules"
+  symvers  = "../../../../kernels/6.1.0-56-amd64/Module.symvers.gz"
 }
 
-kernel "modules-only" { # WARNING: No vmlinux symbols
+kernel "modules-only" { # WARNING: no-vmlinux-symbols
   release = "6.1.0-56-amd64"
-  modules = "../../../kernels/6.1.0-56-amd64/modules"
+  modules = "../../../../kernels/6.1.0-56-amd64/modules"
 }
 
 kernel "broken" {
   release  = "6.1.0-56-amd64"
-  kallsyms = "no-such-kallsyms.gz" # ERROR: Cannot read kernel build
+  kallsyms = "no-such-kallsyms.gz" # ERROR: kernel-unreadable
 }
 
 fix "good" {
@@ -29,31 +29,31 @@ fix "good" {
       sympos = 2
     }
     symbol "saved_command_line" {}
-    symbol "_printk" {} # WARNING: Symbol is exported
+    symbol "_printk" {} # WARNING: symbol-exported
   }
 }
 
 fix "bad" {
   object "vmlinux" {
-    func "cmdline_proc_shw" { # ERROR: Symbol not found
+    func "cmdline_proc_shw" { # ERROR: symbol-not-found
       new = "a"
     }
-    func "__send_ipi_mask" { # ERROR: Ambiguous symbol
+    func "__send_ipi_mask" { # ERROR: symbol-ambiguous
       new = "b"
     }
-    func "__x2apic_send_IPI_mask" { # ERROR: Symbol position not found
+    func "__x2apic_send_IPI_mask" { # ERROR: sympos-not-found
       new    = "c"
       sympos = 3
     }
-    func "saved_command_line" { # ERROR: Not a function
+    func "saved_command_line" { # ERROR: not-a-function
       new = "d"
     }
-    func "native_write_cr0" { # ERROR: Function cannot be livepatched
+    func "native_write_cr0" { # ERROR: not-traceable
       new = "e"
     }
     func "version_proc_show" {
       new  = "f"
-      file = "fs/proc/version.c" # ERROR: Cannot select symbol by file
+      file = "fs/proc/version.c" # ERROR: file-select-failed
     }
   }
 }
@@ -77,13 +77,13 @@ livepatch "lp-bad" {
 }
 
 livepatch "lp-nfsd" {
-  kernels = [kernel.deb12-56] # ERROR: Object not in kernel build
+  kernels = [kernel.deb12-56] # ERROR: object-not-in-kernel
   fixes   = [fix.nfsd]
 }
 
 deploy "good" {
   kernel  = kernel.deb12-56
-  modules = ["nfsd"] # ERROR: Module not in kernel build
+  modules = ["nfsd"] # ERROR: module-not-in-kernel
   step "load" {
     livepatch = livepatch.lp-good
   }
@@ -91,7 +91,7 @@ deploy "good" {
 
 deploy "bad" {
   kernel = kernel.deb12-56
-  step "load" { # ERROR: Kernel refuses step
+  step "load" { # ERROR: step-refused
     livepatch = livepatch.lp-bad
   }
   step "load" {
@@ -110,7 +110,7 @@ fix "virtio" {
       new    = "klpc_vp_get"
       sympos = 2
     }
-    symbol "virtio_pci_config_ops" { # WARNING: Module relocations apply only once
+    symbol "virtio_pci_config_ops" { # WARNING: relocations-once
       sympos = 1
     }
   }

@@ -1,0 +1,174 @@
+// Package kabi holds the facts about the kernel and klpc's own vocabulary
+// that every other package shares: the limits the kernel puts on names,
+// the livepatch ELF constants, and the names of step actions, expectations
+// and release layouts. It imports nothing, so any package may use it;
+// nothing here reads a file or decides anything about a plan.
+package kabi
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Vmlinux is the object name livepatches use for the kernel image; the
+// klp_object's name is NULL for it (klp_is_module in core.c).
+const Vmlinux = "vmlinux"
+
+// Limits the kernel puts on names. They hold for 6.1, 6.12 and 7.x.
+const (
+	// ModuleNameLen is MODULE_NAME_LEN on 64-bit (include/linux/module.h:
+	// MAX_PARAM_PREFIX_LEN, 64 - sizeof(unsigned long)), NUL included.
+	ModuleNameLen = 56
+	// ModuleNameMax is the longest name struct module can hold.
+	ModuleNameMax = ModuleNameLen - 1
+	// KsymNameLen is KSYM_NAME_LEN (include/linux/kallsyms.h, 512 since
+	// 6.1); klp_init_func refuses an old_name of this length or more.
+	KsymNameLen = 512
+)
+
+// The livepatch ELF format (Documentation/livepatch/module-elf-format.rst,
+// include/uapi/linux/elf.h).
+const (
+	SHNLivepatch     = 0xff20     // st_shndx of a .klp.sym symbol
+	SHFRelaLivepatch = 0x00100000 // sh_flags bit of a .klp.rela section
+	// KlpSymPrefix and KlpRelaPrefix start the names of .klp.sym symbols
+	// and .klp.rela sections; klp_resolve_symbols parses the object name
+	// with "%55[^.]" and the symbol with "%511[^,]".
+	KlpSymPrefix  = ".klp.sym."
+	KlpRelaPrefix = ".klp.rela."
+)
+
+// Action is what a deployment step does.
+type Action string
+
+// The step actions of the language.
+const (
+	ActionLoad         Action = "load"          // insmod of a livepatch module
+	ActionDisable      Action = "disable"       // echo 0 > /sys/kernel/livepatch/<p>/enabled
+	ActionUnload       Action = "unload"        // rmmod of a livepatch module
+	ActionModuleLoad   Action = "module_load"   // modprobe of an ordinary module
+	ActionModuleUnload Action = "module_unload" // rmmod of an ordinary module
+)
+
+// Actions lists every step action, in the order the README gives them.
+var Actions = []Action{ActionLoad, ActionDisable, ActionUnload, ActionModuleLoad, ActionModuleUnload}
+
+// OnLivepatch reports whether the action names a livepatch release (the
+// others name an ordinary module).
+func (a Action) OnLivepatch() bool {
+	return a == ActionLoad || a == ActionDisable || a == ActionUnload
+}
+
+// Expect is what a step expects of the kernel.
+type Expect string
+
+// The expectations of a step.
+const (
+	ExpectOK      Expect = "ok"
+	ExpectRefused Expect = "refused"
+)
+
+// Layout is how a release is split into modules.
+type Layout string
+
+// The layouts of a release.
+const (
+	LayoutCombined  Layout = "combined"   // one module, one klp_patch
+	LayoutPerObject Layout = "per-object" // one module per patched object
+)
+
+// ModuleName turns a release name into the name kbuild gives its module:
+// '-' becomes '_' (KBUILD_MODNAME).
+func ModuleName(name string) string {
+	return strings.ReplaceAll(name, "-", "_")
+}
+
+// PerObjectModuleName is the module of one object of a per-object release.
+func PerObjectModuleName(release, object string) string {
+	return ModuleName(release) + "__" + object
+}
+
+// CheckModuleName says what is wrong with name as the name of a module that
+// kbuild builds from a file called name+".ko", or "" if nothing is.
+func CheckModuleName(name string) string {
+	switch {
+	case name == "":
+		return "a module name cannot be empty"
+	case len(ModuleName(name)) > ModuleNameMax:
+		return fmt.Sprintf("the module name %q is %d characters long; the kernel keeps at most %d (MODULE_NAME_LEN-1)",
+			ModuleName(name), len(name), ModuleNameMax)
+	}
+	for i, r := range name {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return fmt.Sprintf("character %q at position %d cannot appear in a module name; use letters, digits, '_' and '-'", r, i+1)
+		}
+	}
+	return ""
+}
+
+// CheckObjectName says what is wrong with name as a klp_object name, or ""
+// if nothing is. The kernel compares it byte for byte with the name of a
+// loaded module (klp_find_object_module), and module names always use '_';
+// the .klp.rela/.klp.sym parsers stop at '.' (klp_resolve_symbols).
+func CheckObjectName(name string) string {
+	if name == Vmlinux {
+		return ""
+	}
+	if msg := CheckModuleName(name); msg != "" {
+		return msg
+	}
+	if strings.Contains(name, "-") {
+		return fmt.Sprintf("loaded modules are named with '_', never '-': the kernel would never find %q; write %q",
+			name, ModuleName(name))
+	}
+	return ""
+}
+
+// CheckFuncName says what is wrong with name as the name of a kernel symbol
+// to patch, or "" if nothing is. It must be a C identifier, optionally with
+// the suffixes GCC gives to clones (".isra.0", ".constprop.0", ".cold"),
+// without ',' (the .klp.sym format uses it as the sympos separator), and
+// shorter than KSYM_NAME_LEN (klp_init_func).
+func CheckFuncName(name string) string {
+	if len(name) >= KsymNameLen {
+		return fmt.Sprintf("the name is %d characters long; the kernel refuses names of %d or more (KSYM_NAME_LEN)", len(name), KsymNameLen)
+	}
+	base, suffix, _ := strings.Cut(name, ".")
+	if !IsCIdent(base) {
+		return fmt.Sprintf("%q is not a C identifier", base)
+	}
+	if suffix != "" {
+		for _, part := range strings.Split(suffix, ".") {
+			if part == "" || !isIdentChars(part) {
+				return fmt.Sprintf("%q is not a C identifier or a compiler clone suffix such as \".isra.0\"", name)
+			}
+		}
+	}
+	return ""
+}
+
+// CheckCIdent says what is wrong with name as a C identifier, or "".
+func CheckCIdent(name string) string {
+	if !IsCIdent(name) {
+		return fmt.Sprintf("%q is not a C identifier", name)
+	}
+	return ""
+}
+
+// IsCIdent reports whether s is a C identifier.
+func IsCIdent(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	return isIdentChars(s)
+}
+
+func isIdentChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

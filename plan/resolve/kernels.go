@@ -1,0 +1,265 @@
+package resolve
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/kabi"
+	"github.com/klpc/klpc/lang"
+	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/klp"
+	"github.com/klpc/klpc/target"
+)
+
+// KernelBuild is one kernel block with, where it names symbol files, the
+// symbols of that build. Simulation asks it what the kernel's symbol
+// lookups would find.
+type KernelBuild struct {
+	decl *lang.Kernel
+	b    *target.Build // nil when the block names no symbol files, or they cannot be read
+}
+
+// Release is the kernel's uname -r.
+func (kb *KernelBuild) Release() string { return kb.decl.Release.Value }
+
+// Known reports whether the build's symbols were read.
+func (kb *KernelBuild) Known() bool { return kb != nil && kb.b != nil }
+
+// HasObject reports whether the build has that object; without symbols
+// every object is taken to exist.
+func (kb *KernelBuild) HasObject(object string) bool {
+	if !kb.Known() || object == kabi.Vmlinux {
+		return true
+	}
+	_, ok := kb.b.Object(object)
+	return ok
+}
+
+// Symbols is what the kernel model asks of the build, or nil when the
+// build's symbols are unknown (then the model finds everything).
+func (kb *KernelBuild) Symbols() klp.Symbols {
+	if !kb.Known() {
+		return nil
+	}
+	return modelSymbols{kb}
+}
+
+func (r *resolver) kernel(k *lang.Kernel) *plan.Kernel {
+	out := &plan.Kernel{Name: k.Name, Release: k.Release.Value, Arch: "x86_64",
+		Headers: k.Headers.Get(), Source: k.Source.Get(), Config: k.Config.Get(), Vmlinux: k.Vmlinux.Get(), Inputs: []string{}}
+	if k.Arch != nil {
+		out.Arch = k.Arch.Value
+	}
+	for _, p := range k.Inputs() {
+		out.Inputs = append(out.Inputs, p.Abs)
+	}
+	kb := &KernelBuild{decl: k}
+	r.builds[k.Name] = kb
+	if !k.HasSymbols() {
+		r.warnf(diag.KernelWithoutSymbols, lang.RangePtr(k.DeclRange), "Kernel build without symbols",
+			"The kernel %q names no kallsyms, system_map, vmlinux or modules, so klpc cannot check that the functions its releases patch exist, are unique or traceable on that build; sympos is taken as written.", k.Name)
+		return out
+	}
+	if b := r.loadSymbols(k); b != nil {
+		kb.b = b
+		out.Resolved = true
+		out.Vermagic = kb.vermagic()
+	}
+	return out
+}
+
+// loadSymbols reads the symbol files a kernel block names, through the
+// index cache. A file that cannot be read is an error on the attribute
+// that names it.
+func (r *resolver) loadSymbols(k *lang.Kernel) *target.Build {
+	spec := target.Spec{
+		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Modules: k.Modules.Get(),
+		Symvers: k.Symvers.Get(), Config: k.Config.Get(), Ftrace: k.Ftrace.Get(),
+	}
+	b, err := target.LoadCached(spec, target.Options{NoCache: r.opts.NoCache})
+	if err != nil {
+		rng := k.DeclRange
+		for _, p := range k.Inputs() {
+			if strings.Contains(err.Error(), p.Abs) {
+				rng = p.Range
+			}
+		}
+		r.errorf(diag.KernelUnreadable, lang.RangePtr(rng), "Cannot read kernel build", "Reading the symbols of kernel %q failed: %s", k.Name, err)
+		return nil
+	}
+	if b.Vmlinux == nil {
+		r.warnf(diag.NoVmlinuxSymbols, lang.RangePtr(k.DeclRange), "No vmlinux symbols",
+			"The kernel %q names no kallsyms, system_map or vmlinux, so functions of vmlinux are not checked on it.", k.Name)
+	}
+	return b
+}
+
+// resolveFunc returns the sympos a release's function has on a build.
+func (r *resolver) resolveFunc(kb *KernelBuild, l *lang.Livepatch, kr lang.Ref, object string, rf *relFunc) (int, bool) {
+	fn := rf.decl
+	if !kb.Known() {
+		if fn.File != nil {
+			r.errorf(diag.FileSelectFailed, lang.RangePtr(fn.File.Range), "Cannot select a symbol by file",
+				"The function %s selects its symbol by source file, but the kernel %q has no symbol files to look the file up in; give sympos instead, or name the build's symbols in the kernel block.",
+				fn.Name, kr.Name)
+			return 0, false
+		}
+		return fn.SymposValue(), true
+	}
+	if !kb.HasObject(object) {
+		r.errorf(diag.ObjectNotInKernel, lang.RangePtr(kr.Range), "Object not in kernel build",
+			"The livepatch %q patches object %q (fix %q), but the kernel %q has no module of that name.",
+			l.Name, object, rf.fix.Name, kr.Name).WithRelated("the function it patches", lang.Range(fn.DeclRange))
+		return 0, false
+	}
+	pos, prob := kb.resolve(object, fn.Name, fn.SymposValue(), fn.File.Get(), true)
+	if prob != nil {
+		rng := fn.NameRange
+		if fn.File != nil && prob.code == diag.FileSelectFailed {
+			rng = fn.File.Range
+		}
+		r.errorf(prob.code, lang.RangePtr(rng), prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
+			kr.Name, kb.Release(), l.Name, prob.detail)
+		return 0, false
+	}
+	return pos, true
+}
+
+// resolveSymbol checks a symbol the replacement code refers to.
+func (r *resolver) resolveSymbol(kb *KernelBuild, l *lang.Livepatch, kr lang.Ref, object string, rs *relSymbol) (*plan.Symbol, bool) {
+	s := rs.decl
+	sym := &plan.Symbol{Name: s.Name, Sympos: s.SymposValue(), Fix: rs.fix.Name, Range: lang.Range(s.NameRange)}
+	if !kb.Known() {
+		if s.File != nil {
+			r.errorf(diag.FileSelectFailed, lang.RangePtr(s.File.Range), "Cannot select a symbol by file",
+				"The symbol %s selects its definition by source file, but the kernel %q has no symbol files to look the file up in; give sympos instead.", s.Name, kr.Name)
+			return nil, false
+		}
+		return sym, true
+	}
+	pos, prob := kb.resolve(object, s.Name, s.SymposValue(), s.File.Get(), false)
+	if prob != nil {
+		r.errorf(prob.code, lang.RangePtr(s.NameRange), prob.summary, "On kernel %q (release %s), for livepatch %q: %s",
+			kr.Name, kb.Release(), l.Name, prob.detail)
+		return nil, false
+	}
+	sym.Sympos = pos
+	sym.Exported = kb.exported(object, s.Name)
+	if sym.Exported {
+		r.warnf(diag.SymbolExported, lang.RangePtr(s.NameRange), "Symbol is exported",
+			"On kernel %q, Module.symvers exports %s from %s: the replacement code can use it through an ordinary relocation, and a .klp.sym entry is not needed.", kr.Name, s.Name, object)
+	}
+	return sym, true
+}
+
+// symbolProblem is why a symbol cannot be used on a build: the kernel's
+// own words where it has them, and a fuller explanation.
+type symbolProblem struct {
+	code    diag.Code
+	summary string
+	detail  string
+	// refusal is what the kernel logs when it meets the problem.
+	refusal *klp.Refusal
+}
+
+// resolve finds a function or symbol of an object; file, when not empty,
+// selects a duplicated name by its source file.
+func (kb *KernelBuild) resolve(object, name string, sympos int, file string, wantFunc bool) (int, *symbolProblem) {
+	o, ok := kb.b.Object(object)
+	if !ok {
+		if object == kabi.Vmlinux {
+			return sympos, nil // no vmlinux symbols: nothing to check
+		}
+		return 0, &symbolProblem{
+			code:    diag.ObjectNotInKernel,
+			summary: "Object not in kernel build",
+			detail:  fmt.Sprintf("the build has no module %q.", object),
+			refusal: &klp.Refusal{Errno: klp.ENOENT, Log: []string{fmt.Sprintf("modprobe: FATAL: Module %s not found", object)}},
+		}
+	}
+	res := o.Resolve(name, sympos, file)
+	switch res.Problem {
+	case target.OK:
+	case target.NotFunction:
+		if wantFunc {
+			// ftrace has no call site in data: klp_patch_func fails.
+			return 0, problem(diag.NotAFunction, "Not a function", res, klp.EINVAL,
+				fmt.Sprintf("livepatch: failed to find location for function '%s'", name))
+		}
+	case target.NotTraceable:
+		if wantFunc {
+			return 0, problem(diag.NotTraceable, "Function cannot be livepatched", res, klp.EINVAL,
+				fmt.Sprintf("livepatch: failed to find location for function '%s'", name))
+		}
+	case target.NotFound:
+		return 0, problem(diag.SymbolNotFound, "Symbol not found", res, klp.EINVAL, fmt.Sprintf("livepatch: symbol '%s' not found in symbol table", name))
+	case target.Ambiguous:
+		return 0, problem(diag.SymbolAmbiguous, "Ambiguous symbol", res, klp.EINVAL, fmt.Sprintf("livepatch: unresolvable ambiguity for symbol '%s' in object '%s'", name, object))
+	case target.SymposOutOfRange:
+		return 0, problem(diag.SymposNotFound, "Symbol position not found", res, klp.EINVAL, fmt.Sprintf("livepatch: symbol position %d for symbol '%s' in object '%s' not found", sympos, name, object))
+	default:
+		return 0, problem(diag.FileSelectFailed, "Cannot select symbol by file", res, klp.EINVAL, "")
+	}
+	if res.Chosen < 0 || file == "" {
+		return sympos, nil
+	}
+	return res.Candidates[res.Chosen].Sympos, nil
+}
+
+func problem(code diag.Code, summary string, res target.Resolution, errno klp.Errno, log string) *symbolProblem {
+	detail := res.Describe()
+	if !strings.HasSuffix(detail, "?") && !strings.Contains(detail, "\n") {
+		detail += "."
+	}
+	if log == "" {
+		log = "livepatch: " + res.Describe()
+	}
+	return &symbolProblem{code: code, summary: summary, detail: detail, refusal: &klp.Refusal{Errno: errno, Log: []string{log}}}
+}
+
+func (kb *KernelBuild) target(object string) *plan.TargetMod {
+	if !kb.Known() || object == kabi.Vmlinux {
+		return nil
+	}
+	o, ok := kb.b.Object(object)
+	if !ok || (o.SrcVersion == "" && o.Vermagic == "") {
+		return nil
+	}
+	return &plan.TargetMod{SrcVersion: o.SrcVersion, Vermagic: o.Vermagic}
+}
+
+func (kb *KernelBuild) exported(object, name string) bool {
+	e, ok := kb.b.Export(name)
+	if !ok {
+		return false
+	}
+	return e.Module == object || path.Base(e.Module) == object || target.ModuleName(path.Base(e.Module)) == object
+}
+
+func (kb *KernelBuild) vermagic() string {
+	for _, n := range kb.b.ModuleNames() {
+		if v := kb.b.Modules[n].Vermagic; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// modelSymbols lets the kernel model ask a build's symbols.
+type modelSymbols struct{ kb *KernelBuild }
+
+func (m modelSymbols) Find(object, name string, sympos int) *klp.Refusal {
+	if _, prob := m.kb.resolve(object, name, sympos, "", false); prob != nil {
+		return prob.refusal
+	}
+	return nil
+}
+
+func (m modelSymbols) Traceable(object, name string, sympos int) *klp.Refusal {
+	if _, prob := m.kb.resolve(object, name, sympos, "", true); prob != nil {
+		return prob.refusal
+	}
+	return nil
+}

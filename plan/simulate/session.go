@@ -1,0 +1,306 @@
+// Package simulate is the second stage of planning: it runs operations on
+// the model of the kernel's livepatch core (plan/klp) and records what the
+// kernel makes of each, as a typed trace: the verdict, every function's
+// implementation and func_stack, and what sysfs lists. One Session type
+// serves deployments (Deployment) and the per-object upgrade procedures
+// (Upgrade) alike. It judges nothing: the checks of plan/check read the
+// trace.
+package simulate
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/klpc/klpc/kabi"
+	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/klp"
+)
+
+// Kernel is what a session needs to know of a kernel build.
+type Kernel interface {
+	// Release is the kernel's uname -r.
+	Release() string
+	// HasObject reports whether the build has a module (or vmlinux).
+	HasObject(object string) bool
+	// Symbols answers the model's symbol lookups; nil finds everything.
+	Symbols() klp.Symbols
+}
+
+// Session is one kernel, booted with some ordinary modules loaded, and the
+// releases whose modules may be loaded on it.
+type Session struct {
+	kernel string // the kernel block's name
+	facts  Kernel
+	k      *klp.Kernel
+	// owner maps a livepatch module to its release.
+	owner map[string]*plan.Livepatch
+	// keys are the functions the watched releases patch, by identity,
+	// with the key the plan shows; ids lists them in a fixed order.
+	keys map[klp.FuncID]string
+	ids  []klp.FuncID
+}
+
+// NewSession boots a kernel with the given ordinary modules loaded.
+func NewSession(kernel string, facts Kernel, modules ...string) *Session {
+	return &Session{kernel: kernel, facts: facts, k: klp.New(facts.Symbols(), modules...),
+		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}}
+}
+
+// Watch makes the release's modules known to the session and adds the
+// functions it patches on this kernel to those the trace shows.
+func (s *Session) Watch(lp *plan.Livepatch) {
+	b := lp.Build(s.kernel)
+	if b == nil {
+		return
+	}
+	for _, m := range b.Modules {
+		s.owner[m.Name] = lp
+		for _, o := range m.Objects {
+			for _, f := range o.Funcs {
+				id := funcID(o.Name, f)
+				if _, ok := s.keys[id]; !ok {
+					s.keys[id] = f.Key
+					s.ids = append(s.ids, id)
+				}
+			}
+		}
+	}
+	slices.SortFunc(s.ids, func(a, b klp.FuncID) int {
+		return cmp.Or(cmp.Compare(a.Object, b.Object), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Pos, b.Pos))
+	})
+}
+
+// funcID is how the model identifies a function: klp_find_func treats
+// sympos 0 and 1 alike (6.1, 6.12 and 7.x).
+func funcID(object string, f *plan.Func) klp.FuncID {
+	return klp.FuncID{Object: object, Name: f.Name, Pos: max(f.Sympos, 1)}
+}
+
+// Insmod loads one livepatch module and lets its transition complete.
+func (s *Session) Insmod(m *plan.Module) *klp.Refusal {
+	if r := s.k.Insmod(patchSpec(m)); r != nil {
+		return r
+	}
+	s.k.CompleteTransition()
+	return nil
+}
+
+// Load inserts a release's modules. For a per-object release that is the
+// module of every object present now; the others come with their objects
+// (see ModuleLoad). Each insmod waits for its transition.
+func (s *Session) Load(b *plan.Build) *klp.Refusal {
+	for _, m := range b.Modules {
+		if len(b.Modules) > 1 && !s.k.Loaded(m.Object()) {
+			continue
+		}
+		if r := s.Insmod(m); r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// Disable writes 0 to the enabled file of every loaded module of a
+// release and waits for each transition.
+func (s *Session) Disable(b *plan.Build) *klp.Refusal { return s.eachModule(b, s.k.Disable) }
+
+// Unload removes every loaded module of a release.
+func (s *Session) Unload(b *plan.Build) *klp.Refusal { return s.eachModule(b, s.k.Rmmod) }
+
+// eachModule disables or removes every loaded module of a release. The
+// modules of a per-object release whose objects never loaded are not
+// there to act on; when none is, the first one answers, as the kernel
+// would for a module that is not loaded.
+func (s *Session) eachModule(b *plan.Build, op func(string) *klp.Refusal) *klp.Refusal {
+	acted := false
+	for _, m := range b.Modules {
+		if len(b.Modules) > 1 && s.k.Module(m.Name) == nil {
+			continue
+		}
+		acted = true
+		if r := op(m.Name); r != nil {
+			return r
+		}
+		s.k.CompleteTransition()
+	}
+	if !acted {
+		return op(b.Modules[0].Name)
+	}
+	return nil
+}
+
+// DisableModule and UnloadModule act on one livepatch module; the
+// transition is left for Complete.
+func (s *Session) DisableModule(name string) *klp.Refusal { return s.k.Disable(name) }
+
+// UnloadModule removes one livepatch module.
+func (s *Session) UnloadModule(name string) *klp.Refusal { return s.k.Rmmod(name) }
+
+// InsmodPending loads one livepatch module and leaves its transition
+// running, for checks of what tasks on either side of it run.
+func (s *Session) InsmodPending(m *plan.Module) *klp.Refusal { return s.k.Insmod(patchSpec(m)) }
+
+// Complete lets a running transition complete.
+func (s *Session) Complete() { s.k.CompleteTransition() }
+
+// ModuleLoad loads an ordinary module; the per-object modules of loaded
+// per-object releases follow it, as their modprobe configuration does.
+func (s *Session) ModuleLoad(name string) *klp.Refusal {
+	if !s.facts.HasObject(name) {
+		return &klp.Refusal{Errno: klp.ENOENT, Log: []string{fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, s.facts.Release())}}
+	}
+	if r := s.k.Modprobe(name); r != nil {
+		return r
+	}
+	for _, mod := range s.k.Modules() {
+		lp := s.owner[mod]
+		if lp == nil || lp.Layout != kabi.LayoutPerObject {
+			continue
+		}
+		for _, m := range lp.Build(s.kernel).Modules {
+			if m.Object() == name && s.k.Module(m.Name) == nil {
+				if r := s.Insmod(m); r != nil {
+					return r
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ModuleUnload removes an ordinary module.
+func (s *Session) ModuleUnload(name string) *klp.Refusal {
+	if m := s.k.Module(name); m != nil && m.Patch != nil {
+		return &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("%s is a livepatch module: use an unload step", name)}}
+	}
+	return s.k.Rmmod(name)
+}
+
+func patchSpec(m *plan.Module) klp.PatchSpec {
+	spec := klp.PatchSpec{Module: m.Name, Replace: m.Replace}
+	for _, o := range m.Objects {
+		os := klp.ObjectSpec{Name: o.Name, Relocs: o.Name != kabi.Vmlinux && o.NeedsKlpRelocs()}
+		for _, f := range o.Funcs {
+			os.Funcs = append(os.Funcs, klp.FuncSpec{Name: f.Name, New: f.New, Sympos: f.Sympos})
+		}
+		spec.Objects = append(spec.Objects, os)
+	}
+	for _, st := range m.States {
+		spec.States = append(spec.States, klp.StateSpec{ID: st.ID, Version: st.Version})
+	}
+	return spec
+}
+
+// impl names what the model says runs, by release.
+func (s *Session) impl(i klp.Impl) plan.Impl {
+	switch {
+	case i.Absent:
+		return plan.Impl{Kind: plan.Absent}
+	case i.Original():
+		return plan.Impl{Kind: plan.Original}
+	}
+	name := i.Patch
+	if lp := s.owner[i.Patch]; lp != nil {
+		name = lp.Name
+	}
+	return plan.Impl{Kind: plan.Replaced, Livepatch: name, New: i.New}
+}
+
+// Functions is what every watched function runs once the running
+// transition, if any, completes.
+func (s *Session) Functions() map[string]plan.Impl {
+	out := make(map[string]plan.Impl, len(s.ids))
+	for _, id := range s.ids {
+		out[s.keys[id]] = s.impl(s.k.Now(id))
+	}
+	return out
+}
+
+// Running is what a watched function runs for a task that has, or has not
+// yet, switched to the running transition's target; its key is the one
+// the plan shows. Functions are visited in a fixed order.
+func (s *Session) Running(taskPatched bool, visit func(key string, i plan.Impl) bool) {
+	for _, id := range s.ids {
+		if !visit(s.keys[id], s.impl(s.k.Resolve(id, taskPatched))) {
+			return
+		}
+	}
+}
+
+// Stacks is the func_stack of every watched function, top first.
+func (s *Session) Stacks() map[string][]plan.StackEntry {
+	out := map[string][]plan.StackEntry{}
+	for _, id := range s.ids {
+		var stack []plan.StackEntry
+		for _, f := range s.k.Stack(id) {
+			e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
+			if lp := s.owner[e.Module]; lp != nil {
+				e.Livepatch = lp.Name
+			}
+			stack = append(stack, e)
+		}
+		if len(stack) > 0 {
+			out[s.keys[id]] = stack
+		}
+	}
+	return out
+}
+
+// Sysfs is what /sys/kernel/livepatch lists, oldest first, and the loaded
+// livepatch modules, sorted.
+func (s *Session) Sysfs() (enabled, loaded []string) {
+	enabled, loaded = []string{}, []string{}
+	for _, p := range s.k.Patches() {
+		enabled = append(enabled, p.Module)
+	}
+	for _, m := range s.k.Modules() {
+		if s.k.Module(m).Patch != nil {
+			loaded = append(loaded, m)
+		}
+	}
+	return enabled, loaded
+}
+
+// StateConflict explains why klp_is_patch_compatible would refuse a module
+// now, or returns nil.
+func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
+	spec := patchSpec(m)
+	c := s.k.StateConflict(spec.Replace, spec.States)
+	if c == nil {
+		return nil
+	}
+	installed := c.Installed.Module
+	if lp := s.owner[installed]; lp != nil {
+		installed = lp.Name
+	}
+	return &plan.StateConflict{Installed: installed, ID: c.State.ID, Version: c.State.Version, New: c.New}
+}
+
+// changes compares what functions ran before and after a step.
+func changes(before, after map[string]plan.Impl) []*plan.Change {
+	out := []*plan.Change{}
+	for _, key := range slices.Sorted(maps.Keys(after)) {
+		from, to := before[key], after[key]
+		if from == to {
+			continue
+		}
+		c := &plan.Change{Function: key, From: from, To: to}
+		switch {
+		case from.Kind == plan.Absent || to.Kind == plan.Absent:
+			c.Kind = plan.Presence
+			if to.Kind == plan.Replaced {
+				c.Kind = plan.Patched
+			}
+		case to.Kind == plan.Original:
+			c.Kind = plan.Reverted
+		case from.Kind == plan.Original:
+			c.Kind = plan.Patched
+		default:
+			c.Kind = plan.Repatched
+		}
+		out = append(out, c)
+	}
+	return out
+}
