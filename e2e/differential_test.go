@@ -127,7 +127,7 @@ func planDifferential(t *testing.T, env Env, probeDir string) *plan.Plan {
 func buildEmitted(ctx context.Context, t *testing.T, env Env, p *plan.Plan) map[string]string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
-	if _, diags := emit.Emit(p, out, emit.Options{}); diags.HasErrors() {
+	if _, diags := emit.Emit(context.Background(), p, out, emit.Options{}); diags.HasErrors() {
 		t.Fatalf("emit: %s", diags.String())
 	}
 	kos := map[string]string{}

@@ -2,6 +2,7 @@ package emit
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -133,7 +134,7 @@ func TestPlanWithErrorsEmitsNothing(t *testing.T) {
 		t.Fatal("examples/cumulative has no error")
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	tree, d := Emit(p, out, Options{})
+	tree, d := Emit(context.Background(), p, out, Options{})
 	if tree != nil || !d.HasErrors() || d[0].Summary != "Plan has errors" {
 		t.Fatalf("tree %v, diagnostics %v", tree, d)
 	}
@@ -185,10 +186,10 @@ func TestEmitTwiceIdentical(t *testing.T) {
 	p := planDir(t, cases["perobject"])
 	dir := t.TempDir()
 	one, two := filepath.Join(dir, "one"), filepath.Join(dir, "two")
-	if _, d := Emit(p, one, Options{}); d.HasErrors() {
+	if _, d := Emit(context.Background(), p, one, Options{}); d.HasErrors() {
 		t.Fatal(d.String())
 	}
-	if _, d := Emit(planDir(t, cases["perobject"]), two, Options{}); d.HasErrors() {
+	if _, d := Emit(context.Background(), planDir(t, cases["perobject"]), two, Options{}); d.HasErrors() {
 		t.Fatal(d.String())
 	}
 	a, b := readTree(t, one), readTree(t, two)
@@ -208,7 +209,7 @@ func TestForce(t *testing.T) {
 	p := planDir(t, cases["quickstart"])
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	if _, d := Emit(p, out, Options{}); d.HasErrors() {
+	if _, d := Emit(context.Background(), p, out, Options{}); d.HasErrors() {
 		t.Fatal(d.String())
 	}
 	stray := filepath.Join(out, "stray.txt")
@@ -216,14 +217,14 @@ func TestForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := readTree(t, out)
-	_, d := Emit(p, out, Options{})
+	_, d := Emit(context.Background(), p, out, Options{})
 	if !d.HasErrors() || d[0].Summary != "Output folder exists" || !strings.Contains(d[0].Detail, "--force") {
 		t.Fatalf("without --force: %v", d)
 	}
 	if !sameTree(before, readTree(t, out)) {
 		t.Error("output changed without --force")
 	}
-	if _, d := Emit(p, out, Options{Force: true}); d.HasErrors() {
+	if _, d := Emit(context.Background(), p, out, Options{Force: true}); d.HasErrors() {
 		t.Fatal(d.String())
 	}
 	if _, err := os.Stat(stray); !os.IsNotExist(err) {
@@ -239,7 +240,7 @@ func TestForce(t *testing.T) {
 	// A file is never replaced, even with --force.
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, []byte("x"), 0o644)
-	if _, d := Emit(p, file, Options{Force: true}); !d.HasErrors() || d[0].Summary != "Output is not a folder" {
+	if _, d := Emit(context.Background(), p, file, Options{Force: true}); !d.HasErrors() || d[0].Summary != "Output is not a folder" {
 		t.Errorf("file output: %v", d)
 	}
 }
@@ -280,14 +281,14 @@ func TestMissingFilesLeaveOutputUntouched(t *testing.T) {
 			cfgDir := filepath.Join(dir, "cfg")
 			copyDir(t, cases["perobject"], cfgDir)
 			out := filepath.Join(dir, "out")
-			if _, d := Emit(planDir(t, cfgDir), out, Options{}); d.HasErrors() {
+			if _, d := Emit(context.Background(), planDir(t, cfgDir), out, Options{}); d.HasErrors() {
 				t.Fatal(d.String())
 			}
 			before := readTree(t, out)
 			if err := os.Remove(filepath.Join(cfgDir, missing.file)); err != nil {
 				t.Fatal(err)
 			}
-			tree, d := Emit(planDir(t, cfgDir), out, Options{Force: true})
+			tree, d := Emit(context.Background(), planDir(t, cfgDir), out, Options{Force: true})
 			if tree != nil || !d.HasErrors() {
 				t.Fatalf("no error: %v", d)
 			}
@@ -313,14 +314,14 @@ func TestOutputHoldingInputRefused(t *testing.T) {
 	dir := t.TempDir()
 	cfgDir := filepath.Join(dir, "cfg")
 	copyDir(t, cases["perobject"], cfgDir)
-	_, d := Emit(planDir(t, cfgDir), cfgDir, Options{Force: true})
+	_, d := Emit(context.Background(), planDir(t, cfgDir), cfgDir, Options{Force: true})
 	if !d.HasErrors() || d[0].Code != diag.OutputHoldsInput {
 		t.Fatalf("diagnostics: %v", d)
 	}
 	if _, err := os.Stat(filepath.Join(cfgDir, "main.klp.hcl")); err != nil {
 		t.Error("the configuration was removed")
 	}
-	if _, d := Emit(planDir(t, cfgDir), filepath.Join(dir, "no", "such", "out"), Options{}); !d.HasErrors() || d[0].Code != diag.OutputInvalid {
+	if _, d := Emit(context.Background(), planDir(t, cfgDir), filepath.Join(dir, "no", "such", "out"), Options{}); !d.HasErrors() || d[0].Code != diag.OutputInvalid {
 		t.Errorf("missing parent: %v", d)
 	}
 }

@@ -2,6 +2,7 @@ package emit
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/binary"
 	"encoding/json"
@@ -34,7 +35,7 @@ func TestKbuildRealHeaders(t *testing.T) {
 	}
 	p := planDir(t, "../examples/quickstart")
 	out := filepath.Join(t.TempDir(), "out")
-	if _, d := Emit(p, out, Options{}); d.HasErrors() {
+	if _, d := Emit(context.Background(), p, out, Options{}); d.HasErrors() {
 		t.Fatal(d.String())
 	}
 	dir := filepath.Join(out, "deb12-56", "lp_quickstart")
@@ -173,7 +174,7 @@ func TestKlpConvertRealBuild(t *testing.T) {
 	}
 	p := planDir(t, "../examples/klp-symbols")
 	out := filepath.Join(tmp, "out")
-	if _, d := Emit(p, out, Options{}); d.HasErrors() {
+	if _, d := Emit(context.Background(), p, out, Options{}); d.HasErrors() {
 		t.Fatal(d.String())
 	}
 	dir := filepath.Join(out, "deb12-56", "lp_marker")

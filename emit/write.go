@@ -1,6 +1,8 @@
 package emit
 
 import (
+	"context"
+	"slices"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,10 +20,20 @@ type Options struct {
 	Force bool
 }
 
+// Marker is the file klpc writes at the top of every output folder (and
+// of its temporary folders). --force replaces only a folder that carries
+// it: klpc never deletes what it did not write.
+const Marker = ".klpc-output"
+
+// markerText is the marker's content; a temporary folder's marker adds the
+// process id of the klpc that writes it.
+const markerText = "written by klpc emit; klpc emit --force replaces this folder\n"
+
 // Emit generates the output of a plan and writes it to the folder out. It
 // writes nothing when the plan has errors, when a fix file is missing, or
-// when out exists and opts.Force is not set.
-func Emit(p *plan.Plan, out string, opts Options) (*Tree, diag.Diagnostics) {
+// when out exists and opts.Force is not set. ctx stops the writing (on
+// SIGINT or SIGTERM): the temporary folder is removed and out is untouched.
+func Emit(ctx context.Context, p *plan.Plan, out string, opts Options) (*Tree, diag.Diagnostics) {
 	abs, diags := checkOutput(p, out, opts)
 	if diags.HasErrors() {
 		return nil, diags
@@ -30,15 +42,61 @@ func Emit(p *plan.Plan, out string, opts Options) (*Tree, diag.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	if err := Write(t, abs, opts.Force); err != nil {
+	if err := Write(ctx, t, abs, opts.Force); err != nil {
 		return nil, append(diags, diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err))
 	}
 	return t, diags
 }
 
-// checkOutput refuses an output folder that exists (without Force), whose
-// parent does not exist, or that holds a file the plan reads: replacing
-// it would delete the configuration itself.
+// resolve makes a path absolute with every symbolic link resolved; for a
+// path that does not exist, the deepest existing folder is resolved.
+func resolve(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	parent := filepath.Dir(abs)
+	if parent == abs {
+		return abs
+	}
+	return filepath.Join(resolve(parent), filepath.Base(abs))
+}
+
+// protected lists what an output folder may never be or hold, resolved:
+// the configuration's files and folders, every input the plan reads, and
+// the working folder.
+func protected(p *plan.Plan) []string {
+	var paths []string
+	for name := range p.Sources {
+		paths = append(paths, name, filepath.Dir(name))
+	}
+	for _, f := range p.Fixes {
+		paths = append(paths, f.Source, f.Patch)
+	}
+	for _, k := range p.Kernels {
+		paths = append(paths, k.Headers, k.Source, k.Config, k.Vmlinux)
+		paths = append(paths, k.Inputs...)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		paths = append(paths, wd)
+	}
+	var out []string
+	for _, p := range paths {
+		if p != "" {
+			out = append(out, resolve(p))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// checkOutput refuses an output folder that exists (without Force, or
+// without klpc's marker), whose parent does not exist, or that is or
+// holds the configuration, an input or the working folder, symbolic links
+// resolved: replacing it would delete them.
 func checkOutput(p *plan.Plan, out string, opts Options) (string, diag.Diagnostics) {
 	fail := func(code diag.Code, summary, format string, args ...any) (string, diag.Diagnostics) {
 		return "", diag.Diagnostics{diag.Errorf(code, nil, summary, format, args...)}
@@ -46,32 +104,23 @@ func checkOutput(p *plan.Plan, out string, opts Options) (string, diag.Diagnosti
 	if out == "" {
 		return fail(diag.OutputInvalid, "No output folder", "Give the folder to emit into with -o.")
 	}
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return fail(diag.OutputInvalid, "Invalid output folder", "%s: %s.", out, err)
+	if strings.ContainsFunc(out, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fail(diag.OutputInvalid, "Invalid output folder", "The output folder %q holds control characters.", out)
 	}
+	abs := resolve(out)
 	if filepath.Dir(abs) == abs {
 		return fail(diag.OutputInvalid, "Invalid output folder", "klpc does not emit into the root folder %s.", abs)
 	}
-	var inputs []string
-	for name := range p.Sources {
-		inputs = append(inputs, name)
-	}
-	for _, f := range p.Fixes {
-		inputs = append(inputs, f.Source, f.Patch)
-	}
-	for _, k := range p.Kernels {
-		inputs = append(inputs, k.Headers, k.Source, k.Config, k.Vmlinux)
-	}
-	for _, in := range inputs {
-		if in == "" {
-			continue
-		}
-		if a, err := filepath.Abs(in); err == nil && within(a, abs) {
-			return fail(diag.OutputHoldsInput, "Output folder holds an input", "The output folder %s holds %s, which the plan reads; emitting there would replace it. Choose another folder.", abs, a)
+	for _, in := range protected(p) {
+		if within(in, abs) {
+			what := "holds"
+			if in == abs {
+				what = "is"
+			}
+			return fail(diag.OutputHoldsInput, "Output folder holds an input", "The output folder %s %s %s, which the plan reads or klpc runs in; emitting there would replace it. Choose another folder.", abs, what, in)
 		}
 	}
-	if st, err := os.Lstat(filepath.Dir(abs)); err != nil || !st.IsDir() {
+	if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
 		return fail(diag.OutputInvalid, "Output folder's parent missing", "The folder %s, where %s would be made, does not exist; klpc writes nothing outside the output folder, so create it first.", filepath.Dir(abs), filepath.Base(abs))
 	}
 	st, err := os.Lstat(abs)
@@ -83,8 +132,16 @@ func checkOutput(p *plan.Plan, out string, opts Options) (string, diag.Diagnosti
 		return fail(diag.OutputExists, "Output folder exists", "%s already exists; klpc replaces it only with --force.", abs)
 	case !st.IsDir():
 		return fail(diag.OutputInvalid, "Output is not a folder", "%s exists and is not a folder; klpc replaces only a folder it could have emitted, even with --force.", abs)
+	case !hasMarker(abs):
+		return fail(diag.OutputExists, "Output folder not written by klpc", "%s exists and has no %s file, so klpc did not write it; klpc replaces only a folder it emitted, even with --force. Choose another folder or remove it yourself.", abs, Marker)
 	}
 	return abs, nil
+}
+
+// hasMarker reports whether dir carries klpc's marker as a regular file.
+func hasMarker(dir string) bool {
+	st, err := os.Lstat(filepath.Join(dir, Marker))
+	return err == nil && st.Mode().IsRegular()
 }
 
 // within reports whether path is dir or inside it.
@@ -97,13 +154,16 @@ func within(path, dir string) bool {
 // folder beside it (on the same file system), renamed into place at the
 // end. With force an existing folder is swapped out and removed;
 // otherwise an existing out is an error. Modes are fixed (0755 folders,
-// the files' own modes), whatever the umask.
-func Write(t *Tree, out string, force bool) (err error) {
+// the files' own modes), whatever the umask. Temporary folders that killed
+// runs left beside out are removed first; when ctx is done the writing
+// stops and the temporary folder is removed.
+func Write(ctx context.Context, t *Tree, out string, force bool) (err error) {
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return err
 	}
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
+	removeStale(parent, base)
 	tmp, err := os.MkdirTemp(parent, "."+base+".klpc-")
 	if err != nil {
 		return fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
@@ -116,8 +176,14 @@ func Write(t *Tree, out string, force bool) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
+	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(fmt.Sprintf("%spid %d\n", markerText, os.Getpid())), 0o644); err != nil {
+		return err
+	}
 	for _, f := range t.Files {
-		if !fs.ValidPath(f.Path) || f.Path == "." {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+		if !fs.ValidPath(f.Path) || f.Path == "." || f.Path == Marker {
 			return fmt.Errorf("invalid output path %q", f.Path)
 		}
 		path := filepath.Join(tmp, filepath.FromSlash(f.Path))
@@ -131,10 +197,15 @@ func Write(t *Tree, out string, force bool) (err error) {
 			return err
 		}
 	}
+	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText), 0o644); err != nil {
+		return err
+	}
 	_, statErr := os.Lstat(abs)
 	switch {
 	case statErr == nil && !force:
 		return fmt.Errorf("%s already exists; klpc replaces it only with --force", abs)
+	case statErr == nil && !hasMarker(abs):
+		return fmt.Errorf("%s has no %s file; klpc replaces only a folder it emitted", abs, Marker)
 	case statErr == nil:
 		if err := exchange(tmp, abs); err != nil {
 			return fmt.Errorf("replacing %s: %w", abs, err)
@@ -151,6 +222,28 @@ func Write(t *Tree, out string, force bool) (err error) {
 		return fmt.Errorf("moving the output into place: %w", err)
 	}
 	return nil
+}
+
+// removeStale removes the temporary folders that runs of klpc killed
+// before they finished left beside out: those that carry the marker of a
+// process that no longer runs.
+func removeStale(parent, base string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, "."+base+".klpc-*"))
+	for _, d := range dirs {
+		st, err := os.Lstat(d)
+		if err != nil || !st.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(d, Marker))
+		if err != nil || !strings.HasPrefix(string(data), markerText) {
+			continue // not klpc's
+		}
+		var pid int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(string(data), markerText), "pid %d", &pid); err == nil && pid > 0 && processRuns(pid) {
+			continue // another klpc is writing it now
+		}
+		os.RemoveAll(d)
+	}
 }
 
 // mkdirs creates dir and its parents up to root with mode 0755.

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +47,11 @@ nothing is written.`,
 			if p.HasErrors() {
 				return errDiagnostics
 			}
-			t, diags := emit.Emit(p, output, emit.Options{Force: force})
+			// SIGINT and SIGTERM stop the writing; Emit then removes its
+			// temporary folder and leaves the output as it was.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			t, diags := emit.Emit(ctx, p, output, emit.Options{Force: force})
 			if diags.HasErrors() {
 				writeDiagnostics(cmd.ErrOrStderr(), diags, p.Sources)
 				return errDiagnostics
