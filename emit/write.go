@@ -2,12 +2,12 @@ package emit
 
 import (
 	"context"
-	"slices"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/klpc/klpc/diag"
