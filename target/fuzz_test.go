@@ -36,9 +36,9 @@ func FuzzSystemMap(f *testing.F) {
 func FuzzModule(f *testing.F) {
 	// A few mutated bytes can describe a gigabyte of zstd or xz output;
 	// keep each run small.
-	old := maxDecompressed
-	maxDecompressed = 1 << 20
-	f.Cleanup(func() { maxDecompressed = old })
+	old := inputLimits[KindModule]
+	inputLimits[KindModule] = 1 << 20
+	f.Cleanup(func() { inputLimits[KindModule] = old })
 	for _, name := range []string{"tcp_scalable.ko", "ttpci-eeprom.ko.zst"} {
 		if data, err := os.ReadFile(filepath.Join(fixtureMods, name)); err == nil {
 			f.Add(data)
@@ -46,7 +46,7 @@ func FuzzModule(f *testing.F) {
 	}
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o, err := parseModuleBytes("x.ko", data, defaultModuleRules)
+		o, err := newReader(nil).parseModuleBytes("x.ko", data, defaultModuleRules)
 		if err == nil {
 			o.Resolve("foo", 0, "")
 			o.Counts()
