@@ -36,9 +36,9 @@ func FuzzSystemMap(f *testing.F) {
 func FuzzModule(f *testing.F) {
 	// A few mutated bytes can describe a gigabyte of zstd or xz output;
 	// keep each run small.
-	old := inputLimits[KindModule]
-	inputLimits[KindModule] = 1 << 20
-	f.Cleanup(func() { inputLimits[KindModule] = old })
+	old := decompressedLimits[KindModule]
+	decompressedLimits[KindModule] = 1 << 20
+	f.Cleanup(func() { decompressedLimits[KindModule] = old })
 	for _, name := range []string{"tcp_scalable.ko", "ttpci-eeprom.ko.zst"} {
 		if data, err := os.ReadFile(filepath.Join(fixtureMods, name)); err == nil {
 			f.Add(data)

@@ -49,11 +49,12 @@ var (
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// inputLimits caps, per kind, the size of one input file, both as stored
-// and after decompression. Each is far above what a real build ships
-// (Debian 6.1: kallsyms 15 MB, the largest module 15 MB decompressed, a
-// vmlinux with debug info 0.7 GB) and bounds what a hostile file can make
-// klpc allocate. A variable so tests can lower it.
+// inputLimits caps, per kind, the size of one input file as stored. Each
+// is far above what a real build ships (Debian 6.1: kallsyms 15 MB, the
+// largest module, amdgpu.ko, 19 MB; a vmlinux with debug info 0.7 GB) and
+// bounds what a hostile file can make klpc read. Uncompressed modules may
+// carry debug info, hence their higher cap. Variables so tests can lower
+// them.
 var inputLimits = map[string]int64{
 	KindKallsyms:  256 << 20,
 	KindSystemMap: 256 << 20,
@@ -72,7 +73,22 @@ const (
 	kindMemo  = "index cache memo"
 )
 
+// decompressedLimits caps what one compressed file of a kind may expand
+// to, where it differs from inputLimits. Modules are decompressed two at
+// a time, so their cap decides the peak memory a tree of bombs can cost.
+var decompressedLimits = map[string]int64{
+	KindModule:  128 << 20,
+	KindVmlinux: 2 << 30,
+}
+
 func limitOf(kind string) int64 { return inputLimits[kind] }
+
+func decompressedLimitOf(kind string) int64 {
+	if n, ok := decompressedLimits[kind]; ok {
+		return n
+	}
+	return inputLimits[kind]
+}
 
 // maxXZDict bounds the LZMA2 dictionary an xz file may ask for: the xz
 // reader allocates it up front, so a 60-byte file could otherwise claim
@@ -111,7 +127,7 @@ func isCompressed(data []byte) bool {
 // drawn from the load's budget. Only one layer is removed: compressed data
 // inside compressed data is not a kernel build file.
 func (rd *reader) decompress(kind, path string, raw []byte) ([]byte, error) {
-	limit := limitOf(kind)
+	limit := decompressedLimitOf(kind)
 	var r io.Reader
 	switch {
 	case bytes.HasPrefix(raw, gzipMagic):
@@ -148,6 +164,9 @@ func (rd *reader) decompress(kind, path string, raw []byte) ([]byte, error) {
 		switch {
 		case errors.As(err, &se):
 			return nil, err
+		case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+			// A zstd frame that declares its size is refused up front.
+			return nil, &safeio.Error{Path: path, Msg: "decompresses to more than the " + safeio.Size(limit) + " allowed for one file", Err: safeio.ErrTooLarge}
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, parseErr(path, 0, "compressed data is truncated")
 		}
