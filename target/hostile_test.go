@@ -202,7 +202,7 @@ func TestModuleTreeTooDeep(t *testing.T) {
 }
 
 // bomb returns n zero bytes compressed as format.
-func bomb(t *testing.T, format string, n int) []byte {
+func bomb(t testing.TB, format string, n int) []byte {
 	t.Helper()
 	zeros := make([]byte, n)
 	switch format {
@@ -320,7 +320,7 @@ func TestDecompressionCapPerFile(t *testing.T) {
 // hugeDictXZ returns a small valid xz file whose block header asks for
 // the dictionary size coded by dictByte (its CRC fixed up to match); the
 // xz reader would allocate that dictionary before decoding a byte.
-func hugeDictXZ(t *testing.T, dictByte byte) []byte {
+func hugeDictXZ(t testing.TB, dictByte byte) []byte {
 	t.Helper()
 	data := bomb(t, "xz", 1<<10)
 	hdr := data[12:]
