@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/klpc/klpc/internal/safeio"
 )
 
 // Spec names the input files of one kernel build. Its fields mirror the
@@ -58,6 +61,16 @@ type Build struct {
 	Config Config
 	// Inputs lists every file read, sorted by kind then path.
 	Inputs []Input
+	// Damaged holds, by module name, the module files that could not be
+	// read (truncated, not ELF, bad compression, over a size cap, not a
+	// regular file, a symlink out of the modules folder), each with an
+	// error naming the file. The name is the file's, without its suffix,
+	// since .modinfo could not be read. The rest of the build is indexed;
+	// a release that patches a damaged module must fail, even when
+	// Modules holds what kallsyms showed for it. Damage to vmlinux's own
+	// sources, Module.symvers, the config or available_filter_functions
+	// fails the whole load instead.
+	Damaged map[string]error
 
 	exportOnce sync.Once
 	exportIdx  map[string]int
@@ -111,15 +124,7 @@ func (b *Build) Counts() Counts {
 
 // Load reads a build from its input files, without the cache.
 func Load(spec Spec) (*Build, error) {
-	spec, err := spec.absolute()
-	if err != nil {
-		return nil, err
-	}
-	files, err := spec.files()
-	if err != nil {
-		return nil, err
-	}
-	return load(files)
+	return LoadCached(spec, Options{NoCache: true})
 }
 
 // inputFile is one file of a spec with its kind, before it is read.
@@ -138,12 +143,8 @@ func (s Spec) files() ([]inputFile, error) {
 		if f.path == "" {
 			continue
 		}
-		st, err := os.Stat(f.path)
-		if err != nil {
+		if _, err := safeio.Check(f.path, limitOf(f.kind)); err != nil {
 			return nil, err
-		}
-		if st.IsDir() {
-			return nil, &ParseError{File: f.path, Msg: "is a directory, want a " + f.kind + " file"}
 		}
 		out = append(out, f)
 	}
@@ -165,8 +166,11 @@ func (s Spec) files() ([]inputFile, error) {
 	return out, nil
 }
 
-// load reads and hashes every input, modules in parallel.
-func load(files []inputFile) (*Build, error) {
+// load reads and hashes every input, modules in parallel. modulesRoot is
+// the modules folder the module files were found in ("" when none); all
+// compressed files draw on budget.
+func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build, error) {
+	rd := newReader(budget)
 	b := &Build{Modules: map[string]*Object{}}
 	inputs := make([]Input, len(files))
 	var cfgErr error
@@ -176,16 +180,25 @@ func load(files []inputFile) (*Build, error) {
 			continue
 		}
 		data, release, in, err := readHashed(f)
-		defer release()
 		if err == nil {
-			b.Config, err = parseConfig(f.path, mustDecompress(f.path, data, &err))
+			if data, err = rd.decompress(f.kind, f.path, data); err == nil {
+				b.Config, err = parseConfig(f.path, data)
+			}
 		}
+		release()
 		inputs[i], cfgErr = in, err
 	}
 	if cfgErr != nil {
 		return nil, cfgErr
 	}
 	rules := rulesFromConfig(b.Config)
+	var realRoot string
+	if modulesRoot != "" {
+		var err error
+		if realRoot, err = filepath.EvalSymlinks(modulesRoot); err != nil {
+			return nil, err
+		}
+	}
 
 	var kallsyms *Kallsyms
 	var sysmap, elf *Object
@@ -197,6 +210,12 @@ func load(files []inputFile) (*Build, error) {
 		if f.kind == KindConfig {
 			return
 		}
+		inputs[i] = Input{Kind: f.kind, Path: f.path}
+		if f.kind == KindModule {
+			if errs[i] = insideFolder(realRoot, f.path); errs[i] != nil {
+				return
+			}
+		}
 		data, release, in, err := readHashed(f)
 		defer release()
 		inputs[i] = in
@@ -206,15 +225,15 @@ func load(files []inputFile) (*Build, error) {
 		}
 		switch f.kind {
 		case KindModule:
-			mods[i], errs[i] = parseModuleBytes(f.path, data, rules)
+			mods[i], errs[i] = rd.parseModuleBytes(f.path, data, rules)
 			return
 		case KindVmlinux:
 			// A vmlinux may be hundreds of megabytes; it is read by ReadAt
 			// from the file rather than kept from the hashing pass.
-			elf, errs[i] = ReadVmlinux(f.path)
+			elf, errs[i] = rd.readVmlinux(f.path)
 			return
 		}
-		data, err = decompress(f.path, data)
+		data, err = rd.decompress(f.kind, f.path, data)
 		if err != nil {
 			errs[i] = err
 			return
@@ -230,7 +249,28 @@ func load(files []inputFile) (*Build, error) {
 			ff, errs[i] = parseFilterFunctions(f.path, data)
 		}
 	})
-	if err := errors.Join(errs...); err != nil {
+	// A damaged module file is a problem of that module only; anything
+	// else fails the build.
+	var fatal []error
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if files[i].kind != KindModule {
+			fatal = append(fatal, err)
+			continue
+		}
+		if b.Damaged == nil {
+			b.Damaged = map[string]error{}
+		}
+		name := moduleNameFromPath(files[i].path)
+		if prev := b.Damaged[name]; prev != nil {
+			b.Damaged[name] = errors.Join(prev, damagedErr(files[i].path, err))
+		} else {
+			b.Damaged[name] = damagedErr(files[i].path, err)
+		}
+	}
+	if err := errors.Join(fatal...); err != nil {
 		return nil, err
 	}
 
@@ -258,7 +298,7 @@ func load(files []inputFile) (*Build, error) {
 			continue
 		}
 		if prev, ok := b.Modules[m.Name]; ok && prev.Source == "module" {
-			return nil, &ParseError{File: files[i].path, Msg: "module " + m.Name + " is also provided by " + prev.Path}
+			return nil, &ParseError{File: files[i].path, Msg: "module " + excerpt(m.Name) + " is also provided by " + prev.Path}
 		}
 		b.Modules[m.Name] = m
 	}
@@ -282,6 +322,38 @@ func load(files []inputFile) (*Build, error) {
 	return b, nil
 }
 
+// damagedErr makes err a *ParseError naming path, which is the form the
+// index cache keeps.
+func damagedErr(path string, err error) *ParseError {
+	var pe *ParseError
+	if errors.As(err, &pe) && pe.File == path {
+		return pe
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, path+": "); ok {
+		msg = rest
+	}
+	return &ParseError{File: path, Msg: msg}
+}
+
+// insideFolder checks that a module file found below root (already free
+// of symlinks) does not lead out of it. The walk does not descend into
+// symlinked folders, so only the file itself can be a symlink.
+func insideFolder(root, path string) error {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return &ParseError{File: path, Msg: "is a symbolic link that leads out of the modules folder " + root}
+	}
+	return nil
+}
+
 // annotate copies source files, sizes and traceability from an ELF-derived
 // object onto the kallsyms-ordered one. Symbols are paired by name and
 // occurrence, not address, because KASLR moves every address at boot.
@@ -303,25 +375,17 @@ func annotate(dst, src *Object) {
 	}
 }
 
-func mustDecompress(path string, data []byte, errp *error) []byte {
-	out, err := decompress(path, data)
-	if err != nil {
-		*errp = err
-		return nil
-	}
-	return out
-}
-
 // readHashed maps a whole input file and hashes its bytes as stored. The
 // data is valid until release is called; parsers copy what they keep.
+// release is never nil.
 func readHashed(f inputFile) ([]byte, func(), Input, error) {
 	in := Input{Kind: f.kind, Path: f.path}
 	if f.kind == KindVmlinux {
-		sum, size, err := hashFile(f.path)
+		sum, size, err := hashFile(f.path, limitOf(f.kind))
 		in.SHA256, in.Size = sum, size
 		return nil, func() {}, in, err
 	}
-	data, release, err := readPooled(f.path)
+	data, release, err := readPooled(f.path, limitOf(f.kind))
 	if err != nil {
 		return nil, func() {}, in, err
 	}
@@ -330,16 +394,20 @@ func readHashed(f inputFile) ([]byte, func(), Input, error) {
 	return data, release, in, nil
 }
 
-func hashFile(path string) (string, int64, error) {
-	fh, err := os.Open(path)
+func hashFile(path string, limit int64) (string, int64, error) {
+	fh, _, err := safeio.Open(path, limit)
 	if err != nil {
 		return "", 0, err
 	}
 	defer fh.Close()
 	h := sha256.New()
-	n, err := fh.WriteTo(h)
+	// The file may grow after the size check; hash no more than the cap.
+	n, err := io.Copy(h, io.LimitReader(fh, limit+1))
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if n > limit {
+		return "", 0, &ParseError{File: path, Msg: "grew past the " + safeio.Size(limit) + " allowed while it was read"}
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
@@ -350,8 +418,16 @@ func hashFile(path string) (string, int64, error) {
 // lib/modules/<release>/, also under boot/. Debian's placeholder System.map
 // is skipped (ReadSystemMap explains why, if called on it).
 func Discover(dir string) (Spec, error) {
+	return discover(dir, 0)
+}
+
+// maxDiscoverEntries bounds the folder entries Discover looks at; a kernel
+// build folder has a few dozen.
+const maxDiscoverEntries = 10000
+
+func discover(dir string, depth int) (Spec, error) {
 	var s Spec
-	ents, err := os.ReadDir(dir)
+	ents, err := readDirBounded(dir, maxDiscoverEntries)
 	if err != nil {
 		return s, err
 	}
@@ -367,12 +443,15 @@ func Discover(dir string) (Spec, error) {
 			case "modules":
 				pick(&s.Modules, p)
 			case "boot":
-				sub, err := Discover(p)
+				if depth > 0 {
+					break
+				}
+				sub, err := discover(p, depth+1)
 				if err == nil {
 					mergeSpec(&s, sub)
 				}
 			case "lib":
-				rel, _ := os.ReadDir(filepath.Join(p, "modules"))
+				rel, _ := readDirBounded(filepath.Join(p, "modules"), maxDiscoverEntries)
 				for _, r := range rel {
 					if r.IsDir() {
 						pick(&s.Modules, filepath.Join(p, "modules", r.Name()))
@@ -418,14 +497,40 @@ func mergeSpec(dst *Spec, src Spec) {
 }
 
 func isPlaceholderSystemMap(path string) bool {
-	fh, err := os.Open(path)
+	fh, _, err := safeio.Open(path, limitOf(KindSystemMap))
 	if err != nil {
 		return false
 	}
 	defer fh.Close()
 	buf := make([]byte, 256)
-	n, _ := fh.Read(buf)
+	n, _ := io.ReadFull(fh, buf)
 	return strings.Contains(string(buf[:n]), debianSystemMapPlaceholder)
+}
+
+// readDirBounded lists a folder like os.ReadDir, sorted by name, but fails
+// instead of reading more than max entries.
+func readDirBounded(dir string, max int) ([]fs.DirEntry, error) {
+	fh, err := safeio.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	var out []fs.DirEntry
+	for {
+		ents, err := fh.ReadDir(1024)
+		out = append(out, ents...)
+		if len(out) > max {
+			return nil, &ParseError{File: dir, Msg: fmt.Sprintf("holds more than %d entries", max), err: errTooManyEntries}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
 }
 
 // parallel runs fn(0..n-1) on GOMAXPROCS workers.
@@ -452,22 +557,18 @@ func parallel(n int, fn func(i int)) {
 // files whose bytes are only needed until they are hashed and parsed.
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// readPooled reads a whole file into a pooled buffer; release returns it.
-// Files larger than 64 MiB are mapped instead, so the pool never pins a
-// huge buffer.
-func readPooled(path string) ([]byte, func(), error) {
-	fh, err := os.Open(path)
+// readPooled reads a whole regular file of at most limit bytes into a
+// pooled buffer; release returns it. Files larger than 64 MiB are mapped
+// instead, so the pool never pins a huge buffer.
+func readPooled(path string, limit int64) ([]byte, func(), error) {
+	fh, st, err := safeio.Open(path, limit)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
 	size := st.Size()
 	if size > 64<<20 {
-		return mapFile(path)
+		return mapFile(fh, size)
 	}
 	bp := bufPool.Get().(*[]byte)
 	if int64(cap(*bp)) < size+1 {
@@ -475,10 +576,23 @@ func readPooled(path string) ([]byte, func(), error) {
 	}
 	buf := (*bp)[:size+1]
 	n, err := io.ReadFull(fh, buf)
-	if err != io.ErrUnexpectedEOF && err != nil {
+	if err != io.ErrUnexpectedEOF && err != io.EOF {
 		bufPool.Put(bp)
+		if err == nil {
+			err = errors.New("grew while it was read")
+		}
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	// The file may have changed size since Stat; n is what was read.
+	// The file may have shrunk since Stat; n is what was read.
 	return buf[:n], func() { bufPool.Put(bp) }, nil
+}
+
+// readWhole reads an open file of size bytes (checked by safeio.Open)
+// without reading past that size if it grows.
+func readWhole(fh *os.File, size int64) ([]byte, func(), error) {
+	data, err := safeio.ReadAll(io.LimitReader(fh, size), size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", fh.Name(), err)
+	}
+	return data, func() {}, nil
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"unsafe"
+
+	"github.com/klpc/klpc/internal/safeio"
 )
 
 // The index cache.
@@ -39,11 +41,15 @@ type Options struct {
 	// Dir overrides the cache folder. Empty means $KLPC_CACHE_DIR, or
 	// os.UserCacheDir()/klpc/index.
 	Dir string
+	// Budget bounds what the compressed inputs may decompress to, all of
+	// them together. Nil means a budget of safeio.DefaultBudget for this
+	// load alone; pass one budget to several loads to bound a whole run.
+	Budget *safeio.Budget
 }
 
 // cacheVersion changes whenever the encoding or the meaning of a field
 // changes, which invalidates every older entry.
-const cacheVersion = 1
+const cacheVersion = 2
 
 var (
 	indexMagic = [8]byte{'K', 'L', 'P', 'C', 'I', 'D', 'X', 0}
@@ -76,12 +82,12 @@ func LoadCached(spec Spec, opts Options) (*Build, error) {
 		return nil, err
 	}
 	if opts.NoCache {
-		return load(files)
+		return load(files, spec.Modules, opts.Budget)
 	}
 	dir := opts.Dir
 	if dir == "" {
 		if dir, err = CacheDir(); err != nil {
-			return load(files)
+			return load(files, spec.Modules, opts.Budget)
 		}
 	}
 	memoPath := filepath.Join(dir, "spec-"+specHash(files)+".memo")
@@ -91,7 +97,7 @@ func LoadCached(spec Spec, opts Options) (*Build, error) {
 			return b, nil
 		}
 	}
-	b, err := load(files)
+	b, err := load(files, spec.Modules, opts.Budget)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +234,11 @@ func envelope(magic [8]byte, payload []byte) []byte {
 // openEnvelope reads and validates a framed file, returning its payload as
 // a string (decoded names become substrings of it, without copies).
 func openEnvelope(path string, magic [8]byte) (string, bool) {
-	raw, err := os.ReadFile(path)
+	kind := kindIndex
+	if magic == memoMagic {
+		kind = kindMemo
+	}
+	raw, err := safeio.ReadFile(path, limitOf(kind))
 	if err != nil || len(raw) < 24 || [8]byte(raw[:8]) != magic {
 		return "", false
 	}
@@ -376,6 +386,18 @@ func encodeBuild(b *Build) []byte {
 	for _, n := range names {
 		e.object(b.Modules[n])
 	}
+	// Damaged modules: name, then each file's error as path and message.
+	damaged := sortedKeys(b.Damaged)
+	e.uvarint(uint64(len(damaged)))
+	for _, n := range damaged {
+		e.str(n)
+		errs := damagedErrs(b.Damaged[n])
+		e.uvarint(uint64(len(errs)))
+		for _, pe := range errs {
+			e.str(pe.File)
+			e.str(pe.Msg)
+		}
+	}
 	return e.buf
 }
 
@@ -516,8 +538,42 @@ func decodeBuild(payload string) (*Build, error) {
 		o := d.object()
 		b.Modules[o.Name] = o
 	}
+	if n = d.count(); n > 0 {
+		b.Damaged = make(map[string]error, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		name := d.str()
+		var errs []error
+		for k := d.count(); k > 0 && d.err == nil; k-- {
+			errs = append(errs, &ParseError{File: d.str(), Msg: d.str()})
+		}
+		if len(errs) == 0 {
+			d.err = errCorrupt
+		}
+		if len(errs) == 1 {
+			b.Damaged[name] = errs[0]
+		} else {
+			b.Damaged[name] = errors.Join(errs...)
+		}
+	}
 	if !d.done() {
 		return nil, errCorrupt
 	}
 	return b, nil
+}
+
+// damagedErrs splits the error of a damaged module into its per-file
+// *ParseError parts (load joins one per file that has the module's name).
+func damagedErrs(err error) []*ParseError {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []*ParseError
+		for _, e := range j.Unwrap() {
+			out = append(out, damagedErrs(e)...)
+		}
+		return out
+	}
+	if pe, ok := err.(*ParseError); ok {
+		return []*ParseError{pe}
+	}
+	return []*ParseError{{Msg: err.Error()}}
 }

@@ -20,7 +20,7 @@ func (c Config) Enabled(name string) bool {
 // ReadConfig reads a kernel .config (plain or compressed, e.g. a saved
 // /proc/config.gz).
 func ReadConfig(path string) (Config, error) {
-	data, err := readAll(path)
+	data, err := newReader(nil).readFile(KindConfig, path)
 	if err != nil {
 		return nil, err
 	}
@@ -42,13 +42,16 @@ func parseConfig(path string, data []byte) (Config, error) {
 			return nil
 		}
 		name, val, ok := strings.Cut(line, "=")
-		if !ok || !strings.HasPrefix(name, "CONFIG_") || !validConfigName(name) {
-			return parseErr(path, n, "want CONFIG_NAME=value, got %q", clip(line))
+		if !ok {
+			return parseErr(path, n, "want CONFIG_NAME=value, got a line without \"=\"")
+		}
+		if !strings.HasPrefix(name, "CONFIG_") || !validConfigName(name) {
+			return parseErr(path, n, "want CONFIG_NAME=value, got the name %s", excerpt(name))
 		}
 		if strings.HasPrefix(val, `"`) {
 			s, err := strconv.Unquote(val)
 			if err != nil {
-				return parseErr(path, n, "bad string value for %s: %s", name, clip(val))
+				return parseErr(path, n, "bad string value for %s: %s", name, excerpt(val))
 			}
 			val = s
 		}

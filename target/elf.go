@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/klpc/klpc/internal/safeio"
 )
 
 // This file holds a small ELF64 little-endian reader. debug/elf would do,
@@ -152,7 +154,10 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 			shstrndx = le.Uint32(sh0[40:])
 		}
 	}
-	if shnum == 0 || shnum > 1<<24 {
+	// The module loader reads e_shnum (16 bits) only; a linked vmlinux has
+	// a few dozen sections. A million leaves room for -ffunction-sections
+	// objects and bounds the headers kept in memory.
+	if shnum == 0 || shnum > 1<<20 {
 		return nil, parseErr(path, 0, "bad ELF section count %d", shnum)
 	}
 	raw, err := f.readAt(shoff, shnum*shdrSize, "section headers")
@@ -196,7 +201,7 @@ func (f *elfFile) sectionData(i int, what string) ([]byte, error) {
 	if s.typ == shtNobits {
 		return nil, nil
 	}
-	return f.readAt(s.off, s.size, what+" ("+s.name+")")
+	return f.readAt(s.off, s.size, what+" ("+excerpt(s.name)+")")
 }
 
 func (f *elfFile) section(name string) int {
@@ -311,7 +316,7 @@ func (f *elfFile) ftraceCallSites(syms []elfSym) ([]callSite, bool, error) {
 					symi := info >> 32
 					if symi == 0 || symi >= uint64(len(syms)) {
 						return nil, true, parseErr(f.path, 0, "%s: relocation %d names symbol %d of %d",
-							r.name, k/relaSize, symi, len(syms))
+							excerpt(r.name), k/relaSize, symi, len(syms))
 					}
 					sym := &syms[symi]
 					sites = append(sites, callSite{section: int(sym.shndx), off: sym.value + uint64(addend)})
@@ -382,26 +387,20 @@ func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
 // openInput opens path for ELF reading: an uncompressed file is read in
 // place with ReadAt (only the parts needed), a compressed one is
 // decompressed into memory.
-func openInput(path string) (io.ReaderAt, int64, func(), error) {
-	fh, err := os.Open(path)
+func (rd *reader) openInput(kind, path string) (io.ReaderAt, int64, func(), error) {
+	fh, st, err := safeio.Open(path, limitOf(kind))
 	if err != nil {
-		return nil, 0, nil, err
-	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
 		return nil, 0, nil, err
 	}
 	var magic [6]byte
 	n, _ := fh.ReadAt(magic[:], 0)
-	m := magic[:n]
-	if bytes.HasPrefix(m, gzipMagic) || bytes.HasPrefix(m, xzMagic) || bytes.HasPrefix(m, zstdMagic) {
-		raw, err := io.ReadAll(fh)
+	if isCompressed(magic[:n]) {
+		raw, err := safeio.ReadAll(io.LimitReader(fh, st.Size()), st.Size())
 		fh.Close()
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, 0, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		data, err := decompress(path, raw)
+		data, err := rd.decompress(kind, path, raw)
 		if err != nil {
 			return nil, 0, nil, err
 		}

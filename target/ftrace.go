@@ -16,7 +16,7 @@ type FilterFunctions struct {
 // ReadFilterFunctions reads a saved available_filter_functions (plain or
 // compressed).
 func ReadFilterFunctions(path string) (*FilterFunctions, error) {
-	data, err := readAll(path)
+	data, err := newReader(nil).readFile(KindFtrace, path)
 	if err != nil {
 		return nil, err
 	}
@@ -37,13 +37,13 @@ func parseFilterFunctions(path string, data []byte) (*FilterFunctions, error) {
 		switch len(f) {
 		case 1:
 			if strings.ContainsAny(f[0], "[]") {
-				return parseErr(path, n, "bad function name %q", clip(line))
+				return parseErr(path, n, "bad function name %s", excerpt(line))
 			}
 			ff.Vmlinux[f[0]]++
 		case 2:
 			m := f[1]
 			if len(m) < 3 || m[0] != '[' || m[len(m)-1] != ']' {
-				return parseErr(path, n, "want \"name\" or \"name [module]\", got %q", clip(line))
+				return parseErr(path, n, "want \"name\" or \"name [module]\", got module column %s", excerpt(m))
 			}
 			mod := ModuleName(m[1 : len(m)-1])
 			if ff.Modules[mod] == nil {
@@ -51,7 +51,7 @@ func parseFilterFunctions(path string, data []byte) (*FilterFunctions, error) {
 			}
 			ff.Modules[mod][f[0]]++
 		default:
-			return parseErr(path, n, "want \"name\" or \"name [module]\", got %q", clip(line))
+			return parseErr(path, n, "want \"name\" or \"name [module]\", got %s", fieldCount(len(f)))
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package target
 
 import (
 	"bytes"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -21,7 +22,7 @@ type Kallsyms struct {
 
 // ReadKallsyms reads a saved /proc/kallsyms (plain or compressed).
 func ReadKallsyms(path string) (*Kallsyms, error) {
-	data, err := readAll(path)
+	data, err := newReader(nil).readFile(KindKallsyms, path)
 	if err != nil {
 		return nil, err
 	}
@@ -50,18 +51,24 @@ type kallsymsLine struct {
 func parseSymbolLine(path string, n int, line string, allowModule bool) (kallsymsLine, error) {
 	var l kallsymsLine
 	f := fieldsN(line, 5)
+	// Whole lines are never echoed: a path pointing at another file
+	// must not show that file's content in an error.
+	want := "\"address type name\""
+	if allowModule {
+		want = "\"address type name [module]\""
+	}
 	if len(f) < 3 {
-		return l, parseErr(path, n, "want \"address type name\", got %q", clip(line))
+		return l, parseErr(path, n, "want \"address type name\", got %s", fieldCount(len(f)))
 	}
 	if len(f) > 4 || (len(f) == 4 && !allowModule) {
-		return l, parseErr(path, n, "too many fields in %q", clip(line))
+		return l, parseErr(path, n, "too many fields: want %s", want)
 	}
 	addr, ok := parseHex(f[0])
 	if !ok {
-		return l, parseErr(path, n, "bad address %q", clip(f[0]))
+		return l, parseErr(path, n, "bad address %s", excerpt(f[0]))
 	}
 	if len(f[1]) != 1 || f[1][0] < '!' || f[1][0] > '~' {
-		return l, parseErr(path, n, "bad symbol type %q", clip(f[1]))
+		return l, parseErr(path, n, "bad symbol type %s", excerpt(f[1]))
 	}
 	if len(f[2]) >= ksymNameLen {
 		return l, parseErr(path, n, "symbol name longer than KSYM_NAME_LEN (%d)", ksymNameLen)
@@ -70,7 +77,7 @@ func parseSymbolLine(path string, n int, line string, allowModule bool) (kallsym
 	if len(f) == 4 {
 		m := f[3]
 		if len(m) < 3 || m[0] != '[' || m[len(m)-1] != ']' {
-			return l, parseErr(path, n, "bad module column %q (want [name])", clip(m))
+			return l, parseErr(path, n, "bad module column %s (want [name])", excerpt(m))
 		}
 		l.module = m[1 : len(m)-1]
 	}
@@ -141,7 +148,7 @@ const debianSystemMapPlaceholder = "The real System.map is in the linux-image-"
 // ReadSystemMap reads a System.map and returns the vmlinux symbols in
 // kallsyms order (see sortKallsyms).
 func ReadSystemMap(path string) (*Object, error) {
-	data, err := readAll(path)
+	data, err := newReader(nil).readFile(KindSystemMap, path)
 	if err != nil {
 		return nil, err
 	}
@@ -367,10 +374,10 @@ func parseHex(s string) (uint64, bool) {
 	return v, true
 }
 
-// clip shortens s for error messages.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:77] + "..."
+// fieldCount says how many fields a line has, for error messages.
+func fieldCount(n int) string {
+	if n == 1 {
+		return "1 field"
 	}
-	return s
+	return fmt.Sprintf("%d fields", n)
 }

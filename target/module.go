@@ -3,8 +3,8 @@ package target
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,11 +35,11 @@ func rulesFromConfig(c Config) moduleRules {
 // ReadModule reads one kernel module (.ko, optionally compressed with xz,
 // zstd or gzip) with Debian's module loader rules.
 func ReadModule(path string) (*Object, error) {
-	return readModule(path, defaultModuleRules)
+	return newReader(nil).readModule(path, defaultModuleRules)
 }
 
-func readModule(path string, rules moduleRules) (*Object, error) {
-	r, size, done, err := openInput(path)
+func (rd *reader) readModule(path string, rules moduleRules) (*Object, error) {
+	r, size, done, err := rd.openInput(KindModule, path)
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +48,8 @@ func readModule(path string, rules moduleRules) (*Object, error) {
 }
 
 // parseModuleBytes parses a module file's bytes as stored (maybe compressed).
-func parseModuleBytes(path string, raw []byte, rules moduleRules) (*Object, error) {
-	data, err := decompress(path, raw)
+func (rd *reader) parseModuleBytes(path string, raw []byte, rules moduleRules) (*Object, error) {
+	data, err := rd.decompress(KindModule, path, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -267,52 +267,64 @@ func moduleNameFromPath(path string) string {
 
 // ReadModules reads every module below dir (recursively), in parallel.
 // Modules are keyed by module name; two files with the same module name are
-// an error, since a kernel can only load one of them.
+// an error, since a kernel can only load one of them, and so is any file
+// that cannot be read (Load keeps those apart in Build.Damaged instead).
 func ReadModules(dir string) (map[string]*Object, error) {
-	return readModules(dir, defaultModuleRules)
+	b, err := Load(Spec{Modules: dir})
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, n := range sortedKeys(b.Damaged) {
+		errs = append(errs, b.Damaged[n])
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return b.Modules, nil
 }
 
-// findModuleFiles lists module files below dir in lexical order.
+// Bounds of the modules folder walk. A Debian module tree holds about
+// 4,500 files, seven folders deep.
+const (
+	maxModuleTreeEntries = 200000
+	maxModuleTreeDepth   = 32
+)
+
+// findModuleFiles lists module files below dir in lexical order. The walk
+// never follows a symlink to a folder, and opens folders without blocking
+// (see safeio.OpenDir); symlinked module files are checked by load.
 func findModuleFiles(dir string) ([]string, error) {
 	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	left := maxModuleTreeEntries
+	var walk func(d string, depth int) error
+	walk = func(d string, depth int) error {
+		if depth > maxModuleTreeDepth {
+			return &ParseError{File: d, Msg: fmt.Sprintf("is more than %d folders deep in the modules folder %s", maxModuleTreeDepth, dir)}
+		}
+		ents, err := readDirBounded(d, left)
+		if errors.Is(err, errTooManyEntries) {
+			return &ParseError{File: dir, Msg: fmt.Sprintf("the modules folder holds more than %d files and folders", maxModuleTreeEntries)}
+		}
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && isModuleFile(d.Name()) {
-			paths = append(paths, p)
+		left -= len(ents)
+		for _, e := range ents {
+			p := filepath.Join(d, e.Name())
+			if e.IsDir() {
+				if err := walk(p, depth+1); err != nil {
+					return err
+				}
+			} else if isModuleFile(e.Name()) {
+				paths = append(paths, p)
+			}
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := walk(dir, 0); err != nil {
 		return nil, err
 	}
 	sort.Strings(paths)
 	return paths, nil
-}
-
-func readModules(dir string, rules moduleRules) (map[string]*Object, error) {
-	paths, err := findModuleFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(paths) == 0 {
-		return nil, &ParseError{File: dir, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
-	}
-	objs := make([]*Object, len(paths))
-	errs := make([]error, len(paths))
-	parallel(len(paths), func(i int) {
-		objs[i], errs[i] = readModule(paths[i], rules)
-	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	mods := make(map[string]*Object, len(objs))
-	for _, o := range objs {
-		if prev, ok := mods[o.Name]; ok {
-			return nil, &ParseError{File: o.Path, Msg: "module " + o.Name + " is also provided by " + prev.Path}
-		}
-		mods[o.Name] = o
-	}
-	return mods, nil
 }

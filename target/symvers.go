@@ -21,7 +21,7 @@ type Export struct {
 
 // ReadSymvers reads a Module.symvers file (plain or compressed).
 func ReadSymvers(path string) ([]Export, error) {
-	data, err := readAll(path)
+	data, err := newReader(nil).readFile(KindSymvers, path)
 	if err != nil {
 		return nil, err
 	}
@@ -43,13 +43,13 @@ func parseSymvers(path string, data []byte) ([]Export, error) {
 		}
 		crc, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(f[0], "0x"), "0X"), 16, 32)
 		if err != nil || !strings.HasPrefix(strings.ToLower(f[0]), "0x") {
-			return parseErr(path, n, "bad CRC %q", clip(f[0]))
+			return parseErr(path, n, "bad CRC %s", excerpt(f[0]))
 		}
 		if f[1] == "" || f[2] == "" {
 			return parseErr(path, n, "empty symbol or module field")
 		}
 		if !strings.HasPrefix(f[3], "EXPORT_SYMBOL") {
-			return parseErr(path, n, "bad export type %q", clip(f[3]))
+			return parseErr(path, n, "bad export type %s", excerpt(f[3]))
 		}
 		e := Export{CRC: uint32(crc), Symbol: f[1], Module: f[2], Type: f[3]}
 		if len(f) == 5 {

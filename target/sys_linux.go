@@ -18,29 +18,17 @@ func statIdentity(st fs.FileInfo) fileStat {
 	return id
 }
 
-// mapFile maps a whole file read-only. Indexing hashes every byte of every
-// module, and mapping with MAP_POPULATE avoids copying ~400 MB through
-// read(2) for a full module tree. The caller must not keep slices of the
-// mapping after calling release.
-func mapFile(path string) (data []byte, release func(), err error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	size := st.Size()
+// mapFile maps size bytes of an open regular file read-only. Indexing
+// hashes every byte of every module, and mapping with MAP_POPULATE avoids
+// copying ~400 MB through read(2) for a full module tree. The caller must
+// not keep slices of the mapping after calling release.
+func mapFile(fh *os.File, size int64) (data []byte, release func(), err error) {
 	if size == 0 || size != int64(int(size)) {
-		data, err := os.ReadFile(path)
-		return data, func() {}, err
+		return readWhole(fh, size)
 	}
 	data, err = syscall.Mmap(int(fh.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
 	if err != nil {
-		data, err := os.ReadFile(path)
-		return data, func() {}, err
+		return readWhole(fh, size)
 	}
 	return data, func() { syscall.Munmap(data) }, nil
 }

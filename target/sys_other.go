@@ -13,8 +13,7 @@ func statIdentity(st fs.FileInfo) fileStat {
 	return fileStat{size: st.Size(), mtime: st.ModTime().UnixNano()}
 }
 
-// mapFile reads a whole file; see the Linux version.
-func mapFile(path string) ([]byte, func(), error) {
-	data, err := os.ReadFile(path)
-	return data, func() {}, err
+// mapFile reads a whole open file; see the Linux version.
+func mapFile(fh *os.File, size int64) ([]byte, func(), error) {
+	return readWhole(fh, size)
 }

@@ -9,7 +9,11 @@ import (
 // symbols in kallsyms order, with source files from STT_FILE entries and
 // traceability from __mcount_loc or __patchable_function_entries.
 func ReadVmlinux(path string) (*Object, error) {
-	r, size, done, err := openInput(path)
+	return newReader(nil).readVmlinux(path)
+}
+
+func (rd *reader) readVmlinux(path string) (*Object, error) {
+	r, size, done, err := rd.openInput(KindVmlinux, path)
 	if err != nil {
 		return nil, err
 	}
