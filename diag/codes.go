@@ -25,6 +25,11 @@ const (
 	InvalidRelease       Code = "invalid-release"         // a kernel release that is empty or not a uname -r
 	UnsupportedArch      Code = "unsupported-arch"        // an architecture klpc does not model
 	EmptyPath            Code = "empty-path"              // a path attribute that is empty
+	InvalidPath          Code = "invalid-path"            // a path with control characters, or one make cannot hold
+	FileOutsideConfig    Code = "file-outside-config"     // a fix source or patch resolving outside the configuration folder
+	InputUnreadable      Code = "input-unreadable"        // a fix source or patch, or a headers folder, missing or unusable
+	HeadersMismatch      Code = "headers-mismatch"        // a headers folder of another kernel release
+	NestingTooDeep       Code = "nesting-too-deep"        // an expression nested deeper than klpc reads
 	InvalidReference     Code = "invalid-reference"       // an expression that is not a reference to a block
 	UndeclaredReference  Code = "undeclared-reference"    // a reference to a block that is not declared
 	DuplicateReference   Code = "duplicate-reference"     // one block named twice in one list

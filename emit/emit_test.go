@@ -268,9 +268,10 @@ func copyDir(t *testing.T, src, dst string) {
 	}
 }
 
-// TestMissingFilesLeaveOutputUntouched: a missing source or patch is an
-// error naming the file and the fix, and the existing output stays as it
-// was, even with --force.
+// TestMissingFilesLeaveOutputUntouched: a source or patch that goes
+// missing between plan and emit (lang reports one missing at plan time)
+// is an error naming the file and the fix, and the existing output stays
+// as it was, even with --force.
 func TestMissingFilesLeaveOutputUntouched(t *testing.T) {
 	for _, missing := range []struct{ file, fix, what string }{
 		{"src/nfsd.c", "nfsd-stats", "source"},
@@ -285,10 +286,11 @@ func TestMissingFilesLeaveOutputUntouched(t *testing.T) {
 				t.Fatal(d.String())
 			}
 			before := readTree(t, out)
+			p := planDir(t, cfgDir)
 			if err := os.Remove(filepath.Join(cfgDir, missing.file)); err != nil {
 				t.Fatal(err)
 			}
-			tree, d := Emit(context.Background(), planDir(t, cfgDir), out, Options{Force: true})
+			tree, d := Emit(context.Background(), p, out, Options{Force: true})
 			if tree != nil || !d.HasErrors() {
 				t.Fatalf("no error: %v", d)
 			}

@@ -172,3 +172,45 @@ func isIdentChars(s string) bool {
 	}
 	return true
 }
+
+// ReservedPrefix starts the names of the C functions and symbols klpc
+// generates; the functions of a fix may not use it.
+const ReservedPrefix = "klpc__"
+
+// ReleaseMax is the longest release uname reports (__NEW_UTS_LEN, 64).
+const ReleaseMax = 64
+
+// CheckRelease says what is wrong with a kernel release (uname -r), or "".
+// Releases hold letters, digits and ._+~- (Debian's 6.12.57+deb13-amd64);
+// klpc writes them into Makefiles, scripts and C, so nothing else passes.
+func CheckRelease(r string) string {
+	switch {
+	case r == "":
+		return "it cannot be empty"
+	case len(r) > ReleaseMax:
+		return fmt.Sprintf("it is %d characters long; uname reports at most %d", len(r), ReleaseMax)
+	case !isAlnum(r[0]):
+		return fmt.Sprintf("it must start with a letter or digit, not %q", r[0])
+	}
+	for i := 0; i < len(r); i++ {
+		if c := r[i]; !isAlnum(c) && !strings.ContainsRune("._+~-", rune(c)) {
+			return fmt.Sprintf("the character %q at position %d cannot appear in a release; use letters, digits and ._+~-", c, i+1)
+		}
+	}
+	return ""
+}
+
+// CheckMakePath says why a path cannot be written as a make variable's
+// value and a shell word (KDIR ?= PATH; $(MAKE) -C $(KDIR)), or "". make
+// has no quoting: only characters that neither make nor the shell give a
+// meaning to pass.
+func CheckMakePath(p string) string {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; !isAlnum(c) && !strings.ContainsRune("/._+,@%=:~-", rune(c)) {
+			return fmt.Sprintf("the character %q at position %d has a meaning to make or the shell; use a path of letters, digits and /._+,@%%=:~-", c, i+1)
+		}
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }

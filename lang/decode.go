@@ -2,9 +2,11 @@ package lang
 
 import (
 	"fmt"
-	"github.com/klpc/klpc/kabi"
 	"math/big"
 	"path/filepath"
+	"strings"
+
+	"github.com/klpc/klpc/kabi"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -183,9 +185,17 @@ func decodeKernel(b *hcl.Block, dir string) (*Kernel, hcl.Diagnostics) {
 	k.Ftrace = decodePath(a["ftrace"], dir, &diags)
 	k.Headers = decodePath(a["headers"], dir, &diags)
 	k.Source = decodePath(a["source"], dir, &diags)
-	if k.Release != nil && k.Release.Value == "" {
-		diags = append(diags, attrError(k.Release.Range, "Invalid kernel release",
-			"The release is the kernel's `uname -r` (for example \"6.1.0-56-amd64\"); it cannot be empty."))
+	if k.Release != nil {
+		if msg := kabi.CheckRelease(k.Release.Value); msg != "" {
+			diags = append(diags, attrError(k.Release.Range, "Invalid kernel release",
+				fmt.Sprintf("The release is the kernel's `uname -r` (for example \"6.1.0-56-amd64\"): %s.", msg)))
+		}
+	}
+	if k.Headers != nil {
+		if msg := kabi.CheckMakePath(k.Headers.Abs); msg != "" {
+			diags = append(diags, attrError(k.Headers.Range, "Invalid path",
+				fmt.Sprintf("The headers folder %s is written into the generated Makefile as KDIR, but %s.", k.Headers.Abs, msg)))
+		}
 	}
 	if k.Arch != nil && k.Arch.Value != "x86_64" {
 		diags = append(diags, attrError(k.Arch.Range, "Unsupported architecture",
@@ -443,6 +453,9 @@ func decodeCIdent(attr *hcl.Attribute, diags *hcl.Diagnostics) *String {
 		if msg := kabi.CheckCIdent(s.Value); msg != "" {
 			*diags = append(*diags, attrError(s.Range, "Invalid C function name",
 				fmt.Sprintf("%s: it must name a C function of the fix's source.", msg)))
+		} else if strings.HasPrefix(s.Value, kabi.ReservedPrefix) {
+			*diags = append(*diags, attrError(s.Range, "Invalid C function name",
+				fmt.Sprintf("%q starts with %q, which klpc keeps for the code it generates; rename the function in the fix's source.", s.Value, kabi.ReservedPrefix)))
 		}
 	}
 	return s
@@ -455,6 +468,11 @@ func decodePath(attr *hcl.Attribute, dir string, diags *hcl.Diagnostics) *Path {
 	}
 	if s.Value == "" {
 		*diags = append(*diags, attrError(s.Range, "Empty path", fmt.Sprintf("%s needs a path to a file or folder.", attr.Name)))
+		return nil
+	}
+	if i := strings.IndexFunc(s.Value, isControl); i >= 0 {
+		*diags = append(*diags, attrError(s.Range, "Invalid path",
+			fmt.Sprintf("%s holds the control character %q at byte %d; klpc writes paths into Makefiles and scripts, where it would break them.", attr.Name, s.Value[i], i+1)))
 		return nil
 	}
 	abs := s.Value

@@ -3,6 +3,7 @@ package lang
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,10 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`livepatch "x" { kernels = [kernel.k] fixes = [fix.f] drops = [fix.f] }`))
+	// Deep nesting and hostile text (see TestDeepNesting, TestHostileConfigs).
+	f.Add([]byte(`kernel "k" { release = ` + strings.Repeat("[", 5000) + `}`))
+	f.Add([]byte(`kernel "k" { release = "` + strings.Repeat("${", 5000) + `" }`))
+	f.Add([]byte("kernel \"k\" {\n release = \"6.1\\n$(shell id)\"\n headers = \"/a b/$(x)\"\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, diags := NewParser().LoadSources("testdata", map[string][]byte{"fuzz.klp.hcl": src})
 		if cfg == nil {

@@ -2,11 +2,13 @@ package lang
 
 import (
 	"fmt"
-	"github.com/klpc/klpc/diag"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/internal/safeio"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -75,7 +77,7 @@ func (p *Parser) loadDir(dir string) (*Config, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	for _, n := range names {
 		path := filepath.Join(dir, n)
-		src, err := os.ReadFile(path)
+		src, err := safeio.ReadFile(path, MaxConfigFile)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -99,6 +101,10 @@ func (p *Parser) loadSources(dir string, srcs map[string][]byte) (*Config, hcl.D
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if d := checkNesting(srcs[n], n); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		f, d := p.p.ParseHCL(srcs[n], n)
 		diags = append(diags, d...)
 		if f == nil || f.Body == nil {
@@ -108,6 +114,9 @@ func (p *Parser) loadSources(dir string, srcs map[string][]byte) (*Config, hcl.D
 	}
 	cfg.Files = p.Files()
 	diags = append(diags, checkConfig(cfg)...)
+	if !diags.HasErrors() {
+		diags = append(diags, checkFiles(cfg)...)
+	}
 	return cfg, diags
 }
 

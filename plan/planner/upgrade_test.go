@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +17,13 @@ import (
 // planSource plans one configuration file given as text.
 func planSource(t *testing.T, src string) *plan.Plan {
 	t.Helper()
-	cfg, diags := lang.NewParser().LoadSources(t.TempDir(), map[string][]byte{"main.klp.hcl": []byte(src)})
+	dir := t.TempDir()
+	for _, name := range []string{"cmdline.c", "nfsd.c", "version.c"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("/* replacement */\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, diags := lang.NewParser().LoadSources(dir, map[string][]byte{filepath.Join(dir, "main.klp.hcl"): []byte(src)})
 	if diags.HasErrors() {
 		t.Fatalf("configuration: %s", diags.String())
 	}
