@@ -49,22 +49,26 @@ func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
 // passed, which recurses until the stack overflows; the chain then stops
 // before the repetition.
 func (k *Kernel) Chain(id FuncID, taskPatched bool) (chain []Impl, loop bool) {
-	seen := map[FuncID]bool{id: true}
+	seen := map[FuncID]bool{}
 	for {
 		impl := k.resolveOne(id, taskPatched)
-		chain = append(chain, impl)
 		if impl.Patch == "" {
-			return chain, false
+			if len(chain) > 0 {
+				// The original code of a replacement is that replacement.
+				return chain, false
+			}
+			return []Impl{impl}, false
 		}
-		next := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
-		if len(k.stacks[next]) == 0 {
-			return chain, false
-		}
-		if seen[next] {
+		code := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
+		if seen[code] {
 			return chain, true
 		}
-		seen[next] = true
-		id = next
+		seen[code] = true
+		chain = append(chain, impl)
+		if len(k.stacks[code]) == 0 {
+			return chain, false
+		}
+		id = code
 	}
 }
 
