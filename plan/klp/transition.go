@@ -9,10 +9,14 @@ import (
 // Task patch states (KLP_UNDEFINED / KLP_TRANSITION_IDLE, KLP_UNPATCHED,
 // KLP_PATCHED), as /proc/<pid>/patch_state shows them.
 const (
-	idle           = -1
-	TaskIdle       = idle
-	TaskUnpatched  = int(Unpatched)
-	TaskPatched    = int(Patched)
+	TaskIdle      = -1
+	TaskUnpatched = int(Unpatched)
+	TaskPatched   = int(Patched)
+)
+
+const (
+	idle = TaskIdle
+	// maxStackFrames bounds what Block keeps of a task's stack.
 	maxStackFrames = 64
 )
 
