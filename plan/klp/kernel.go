@@ -1,6 +1,7 @@
-// Package klp is a pure model of the Linux 6.1 kernel's livepatch core
+// Package klp is a pure model of the Linux kernel's livepatch core
 // (kernel/livepatch/{core,patch,transition,state}.c) and of the parts of the
-// module loader it depends on.
+// module loader it depends on, for the kernel lines 6.1, 6.12 and 7.x (see
+// Line). It imports only the standard library.
 //
 // It knows nothing of HCL, files or kernel builds: callers describe patches
 // as the kernel sees them (struct klp_patch), perform the operations an
@@ -108,6 +109,8 @@ type ObjectSpec struct {
 	// this (module) object: relocations against the module's own symbols,
 	// written when the module is present (klp_apply_object_relocs).
 	Relocs bool
+	// Callbacks are the object's klp_callbacks.
+	Callbacks Callbacks
 }
 
 // StateSpec is one entry of a klp_patch's states array.
@@ -144,8 +147,22 @@ type Symbols interface {
 	// Find mirrors klp_find_object_symbol: the function must exist in the
 	// loaded object with that sympos.
 	Find(object, name string, sympos int) *Refusal
-	// Traceable mirrors the ftrace_location check of klp_patch_func.
+	// Traceable mirrors the ftrace_location check of klp_patch_func. For
+	// a module it answers for the module's text as loaded, init text
+	// included (ftrace_module_init records it; do_init_module frees it).
 	Traceable(object, name string, sympos int) *Refusal
+}
+
+// InitSymbols is implemented by a Symbols that knows which module
+// functions are __init. A module's symbol table (mod->kallsyms) holds its
+// init symbols only while the module is COMING: do_init_module switches it
+// to core_kallsyms once init returned (6.1, 6.12, 7.x). So the livepatch
+// core finds an init function only in klp_module_coming or while the
+// module's own init runs, never in a module that is already live.
+type InitSymbols interface {
+	// InitOnly reports whether the function of a module lives in the
+	// module's init text. It is not asked for vmlinux.
+	InitOnly(object, name string, sympos int) bool
 }
 
 // Func is a struct klp_func in the kernel.
@@ -177,7 +194,12 @@ type Object struct {
 	// cannot be written a second time.
 	Relocs    bool
 	relocated bool
-	patch     *Patch
+	// Callbacks are the object's klp_callbacks; nop objects have none.
+	Callbacks Callbacks
+	// postUnpatchEnabled mirrors callbacks.post_unpatch_enabled: set by
+	// klp_pre_patch_callback when pre_patch succeeded.
+	postUnpatchEnabled bool
+	patch              *Patch
 }
 
 // Patch is a struct klp_patch in the kernel.
@@ -187,6 +209,9 @@ type Patch struct {
 	Objects []*Object
 	States  []StateSpec
 	Enabled bool
+	// Forced is set by klp_force_transition on the patches it may leave
+	// in use: their module reference is never dropped.
+	Forced bool
 }
 
 // Module is a loaded kernel module.
@@ -199,6 +224,30 @@ type Module struct {
 	// Ref is true while the livepatch core holds a reference on the module
 	// (try_module_get in klp_enable_patch, dropped in klp_free_patch_finish).
 	Ref bool
+	// State is the module's state: ModuleComing while klp_module_coming and its
+	// init run, ModuleLive after, ModuleGoing while it is removed.
+	State ModuleState
+}
+
+// ModuleState is enum module_state (include/linux/module.h).
+type ModuleState int
+
+// Module states.
+const (
+	ModuleLive ModuleState = iota
+	ModuleComing
+	ModuleGoing
+)
+
+// String returns the kernel's name, e.g. "MODULE_STATE_COMING".
+func (s ModuleState) String() string {
+	switch s {
+	case ModuleComing:
+		return "MODULE_STATE_COMING"
+	case ModuleGoing:
+		return "MODULE_STATE_GOING"
+	}
+	return "MODULE_STATE_LIVE"
 }
 
 // Target is the state a transition moves to.
@@ -215,6 +264,10 @@ type Kernel struct {
 	// Symbols answers symbol and ftrace questions; nil accepts everything.
 	Symbols Symbols
 
+	line  Line
+	trace []Event
+	tasks map[string]*task
+
 	patches    []*Patch // klp_patches: enabled or in transition, oldest first
 	modules    map[string]*Module
 	stacks     map[FuncID][]*Func // klp_ops func_stack, top first
@@ -222,14 +275,27 @@ type Kernel struct {
 	target     Target             // klp_target_state
 }
 
-// New returns a freshly booted kernel with the given ordinary modules loaded.
+// New returns a freshly booted 6.1 kernel with the given ordinary modules
+// loaded.
 func New(symbols Symbols, modules ...string) *Kernel {
-	k := &Kernel{Symbols: symbols, modules: map[string]*Module{}, stacks: map[FuncID][]*Func{}}
+	return NewLine(Line6_1, symbols, modules...)
+}
+
+// NewLine returns a freshly booted kernel of a line with the given ordinary
+// modules loaded. An unknown line is modelled as 6.1.
+func NewLine(line Line, symbols Symbols, modules ...string) *Kernel {
+	if line < Line6_1 || line > Line7 {
+		line = Line6_1
+	}
+	k := &Kernel{Symbols: symbols, line: line, modules: map[string]*Module{}, stacks: map[FuncID][]*Func{}, tasks: map[string]*task{}}
 	for _, m := range modules {
 		k.modules[m] = &Module{Name: m}
 	}
 	return k
 }
+
+// Line returns the kernel line the model follows.
+func (k *Kernel) Line() Line { return k.line }
 
 // Patches returns the patches in klp_patches, oldest first: what
 // /sys/kernel/livepatch lists.

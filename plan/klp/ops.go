@@ -8,31 +8,52 @@ import (
 // Insmod loads a livepatch module whose init calls klp_enable_patch. On
 // success the patch is enabled and its transition started; call
 // CompleteTransition to let every task switch. On refusal nothing changes.
+//
+// A livepatch module is a module: klp_module_coming runs for it before its
+// init, so listed patches with an object of that name are applied to it,
+// and a failed init runs klp_module_going (do_init_module; 6.1, 6.12, 7.x).
 func (k *Kernel) Insmod(spec PatchSpec) *Refusal {
 	// load_module -> add_unformed_module: one module of a name at a time.
 	if m := k.modules[spec.Module]; m != nil {
 		return refuse(EEXIST, "module %s is already loaded", spec.Module)
 	}
+	if spec.Module == Vmlinux {
+		return refuse(EINVAL, "livepatch: vmlinux.ko: invalid module name")
+	}
 	p := &Patch{Module: spec.Module, Replace: spec.Replace, States: slices.Clone(spec.States)}
 	for _, os := range spec.Objects {
-		o := &Object{Name: os.Name, Relocs: os.Relocs, patch: p}
+		o := &Object{Name: os.Name, Relocs: os.Relocs, Callbacks: os.Callbacks, patch: p}
 		for _, fs := range os.Funcs {
 			o.Funcs = append(o.Funcs, &Func{Name: fs.Name, New: fs.New, Sympos: fs.Sympos, obj: o})
 		}
 		p.Objects = append(p.Objects, o)
 	}
-	if r := k.enablePatch(p); r != nil {
+	m := &Module{Name: spec.Module, Patch: p, State: ModuleComing}
+	k.modules[spec.Module] = m
+	if r := k.moduleComing(spec.Module); r != nil {
+		delete(k.modules, spec.Module)
 		return r
 	}
-	k.modules[spec.Module] = &Module{Name: spec.Module, Patch: p, Ref: true}
+	if r := k.enablePatch(p); r != nil {
+		// do_init_module: a failed init makes the module go again.
+		if e := k.line.InitErrno(r.Errno); e != r.Errno {
+			r.Log = append(r.Log, fmt.Sprintf("do_init_module: the init of %s returned %s, reported as %s on %s", spec.Module, r.Errno, e, k.line))
+			r.Errno = e
+		}
+		m.State = ModuleGoing
+		k.moduleGoing(spec.Module)
+		delete(k.modules, spec.Module)
+		return r
+	}
+	m.State, m.Ref = ModuleLive, true
 	return nil
 }
 
 // enablePatch mirrors klp_enable_patch (kernel/livepatch/core.c).
 func (k *Kernel) enablePatch(p *Patch) *Refusal {
 	if !k.patchCompatible(p) {
-		r := refuse(EINVAL, "livepatch: Livepatch patch (%s) is not compatible with the already installed livepatches.", p.Module)
-		return r
+		k.logf("Livepatch patch (%s) is not compatible with the already installed livepatches.", p.Module)
+		return refuse(EINVAL, "livepatch: Livepatch patch (%s) is not compatible with the already installed livepatches.", p.Module)
 	}
 	if r := k.initPatch(p); r != nil {
 		return r
@@ -119,10 +140,15 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 		funcDirs := map[string]bool{}
 		for _, f := range o.Funcs {
 			// klp_init_func names the directory "%s,%lu" with sympos 0
-			// shown as 1, so (f, 0) and (f, 1) collide.
-			dir := fmt.Sprintf("%s,%d", f.Name, max(f.Sympos, 1))
+			// shown as 1, so (f, 0) and (f, 1) collide, and kobject_add
+			// fails with -EEXIST before anything is patched (6.1, 6.12,
+			// 7.x; the errno insmod reports is Line.InitErrno's).
+			dir := f.sysfsName()
 			if funcDirs[dir] {
-				return refuse(EEXIST, "sysfs: cannot create duplicate filename '/kernel/livepatch/%s/%s/%s'", p.Module, o.Name, dir)
+				return &Refusal{Errno: EEXIST, Log: []string{
+					fmt.Sprintf("sysfs: cannot create duplicate filename '/kernel/livepatch/%s/%s/%s'", p.Module, o.Name, dir),
+					fmt.Sprintf("kobject_add_internal failed for %s with -EEXIST, don't try to register things with the same name in the same directory.", dir),
+				}}
 			}
 			funcDirs[dir] = true
 		}
@@ -142,6 +168,9 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 // of every func. x86's apply_relocate_add refuses to write a relocation
 // whose target is not zero, and 6.1 never clears the relocations when the
 // module goes, so they apply only the first time.
+//
+// A module's init functions are found only while it is COMING
+// (InitSymbols; do_init_module switches to core_kallsyms after init).
 func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
 	if o.Relocs && o.Name != Vmlinux {
 		if o.relocated {
@@ -149,11 +178,17 @@ func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
 		}
 		o.relocated = true
 	}
-	if k.Symbols != nil {
-		for _, f := range o.Funcs {
-			if r := k.Symbols.Find(o.Name, f.Name, f.Sympos); r != nil {
-				return r
-			}
+	if k.Symbols == nil {
+		return nil
+	}
+	init, _ := k.Symbols.(InitSymbols)
+	coming := o.Name != Vmlinux && k.modules[o.Name] != nil && k.modules[o.Name].State == ModuleComing
+	for _, f := range o.Funcs {
+		if r := k.Symbols.Find(o.Name, f.Name, f.Sympos); r != nil {
+			return r
+		}
+		if init != nil && o.Name != Vmlinux && !coming && init.InitOnly(o.Name, f.Name, f.Sympos) {
+			return refuse(EINVAL, "livepatch: symbol '%s' not found in symbol table (it is an __init function of %s, and a live module's symbol table no longer holds its init symbols)", f.Name, o.Name)
 		}
 	}
 	return nil
@@ -202,24 +237,36 @@ func (o *Object) findFunc(name string, sympos int) *Func {
 	return nil
 }
 
-// startEnable mirrors __klp_enable_patch.
+// startEnable mirrors __klp_enable_patch (core.c; 6.1, 6.12, 7.x): per
+// present object, in array order, pre_patch then patching; a failure
+// cancels the transition, which runs post_unpatch for the objects whose
+// pre_patch succeeded.
 func (k *Kernel) startEnable(p *Patch) *Refusal {
 	if k.transition != nil {
 		return refuse(EBUSY, "livepatch: %s: another livepatch (%s) is in transition", p.Module, k.transition.Module)
 	}
+	k.logf("enabling patch '%s'", p.Module)
 	k.initTransition(p, Patched)
 	for _, o := range p.Objects {
 		if !k.Loaded(o.Name) {
 			continue
 		}
-		if r := k.patchObject(o); r != nil {
-			r.Log = append(r.Log,
-				fmt.Sprintf("livepatch: failed to patch object '%s'", o.Name),
-				fmt.Sprintf("livepatch: failed to enable patch '%s'", p.Module))
+		var r *Refusal
+		if errno := k.prePatch(o); errno != 0 {
+			k.logf("pre-patch callback failed for object '%s'", o.Name)
+			r = refuse(errno, "livepatch: pre-patch callback failed for object '%s'", o.Name)
+		} else if r = k.patchObject(o); r != nil {
+			k.logf("failed to patch object '%s'", o.Name)
+			r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to patch object '%s'", o.Name))
+		}
+		if r != nil {
+			k.logf("failed to enable patch '%s'", p.Module)
+			r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to enable patch '%s'", p.Module))
 			k.cancelTransition()
 			return r
 		}
 	}
+	k.startTransition()
 	p.Enabled = true
 	return nil
 }
@@ -270,9 +317,14 @@ func (k *Kernel) unpatchObjects(p *Patch) {
 }
 
 // initTransition mirrors klp_init_transition: every func of the patch, of
-// present and absent objects alike, is marked as in transition.
+// present and absent objects alike, is marked as in transition, and every
+// task starts in the state opposite the target.
 func (k *Kernel) initTransition(p *Patch, target Target) {
 	k.transition, k.target = p, target
+	k.logf("'%s': initializing %s transition", p.Module, target.verb())
+	for _, t := range k.tasks {
+		t.state = int(1 - target)
+	}
 	for _, o := range p.Objects {
 		for _, f := range o.Funcs {
 			f.Transition = true
@@ -280,34 +332,34 @@ func (k *Kernel) initTransition(p *Patch, target Target) {
 	}
 }
 
+// startTransition mirrors klp_start_transition.
+func (k *Kernel) startTransition() {
+	k.logf("'%s': starting %s transition", k.transition.Module, k.target.verb())
+}
+
+func (t Target) verb() string {
+	if t == Patched {
+		return "patching"
+	}
+	return "unpatching"
+}
+
 // cancelTransition mirrors klp_cancel_transition: an enable that failed
-// before its transition started goes back to unpatched.
+// before its transition started goes back to unpatched, and the patch is
+// freed (klp_free_patch_start in klp_enable_patch's error path).
 func (k *Kernel) cancelTransition() {
+	k.logf("'%s': canceling patching transition, going to unpatch", k.transition.Module)
 	k.target = Unpatched
-	p := k.transition
-	k.unpatchObjects(p)
-	k.endTransition(p)
+	k.completeTransition()
 }
 
-func (k *Kernel) endTransition(p *Patch) {
-	for _, o := range p.Objects {
-		for _, f := range o.Funcs {
-			f.Transition = false
-		}
-	}
-	k.transition = nil
-	k.target = Unpatched
-}
-
-// CompleteTransition lets every task switch to the target state and runs
-// klp_complete_transition, then the frees klp_try_complete_transition
-// schedules. It does nothing when no transition is pending.
-func (k *Kernel) CompleteTransition() {
-	p := k.transition
-	if p == nil {
-		return
-	}
-	target := k.target
+// completeTransition mirrors klp_complete_transition (transition.c; 6.1,
+// 6.12, 7.x): the replaced patches are unpatched without callbacks and the
+// nops discarded, an unpatching patch leaves its func_stacks, and the post
+// callbacks of the patch's present objects run.
+func (k *Kernel) completeTransition() {
+	p, target := k.transition, k.target
+	k.logf("'%s': completing %s transition", p.Module, target.verb())
 	if p.Replace && target == Patched {
 		// klp_unpatch_replaced_patches, then klp_discard_nops.
 		for _, old := range k.patches {
@@ -322,15 +374,36 @@ func (k *Kernel) CompleteTransition() {
 	if target == Unpatched {
 		k.unpatchObjects(p)
 	}
-	k.endTransition(p)
-	if !p.Enabled {
-		k.freePatch(p) // klp_free_patch_async
-	} else if p.Replace {
-		// klp_free_replaced_patches_async frees every older patch.
-		for len(k.patches) > 0 && k.patches[0] != p {
-			k.freePatch(k.patches[0])
+	for _, o := range p.Objects {
+		for _, f := range o.Funcs {
+			f.Transition = false
 		}
 	}
+	for _, t := range k.tasks {
+		t.state = idle
+	}
+	for _, o := range p.Objects {
+		if !k.Loaded(o.Name) {
+			continue
+		}
+		if target == Patched {
+			k.postPatch(o)
+		} else {
+			k.postUnpatch(o)
+		}
+	}
+	k.logf("'%s': %s complete", p.Module, target.verb())
+	k.transition = nil
+	k.target = Unpatched
+}
+
+// CompleteTransition lets every task that can switch do so and, when none
+// is left behind, completes the transition as klp_try_complete_transition
+// does, with the frees it schedules. Without blocked tasks (see Block) the
+// transition always completes. It does nothing when no transition is
+// pending.
+func (k *Kernel) CompleteTransition() {
+	k.TryCompleteTransition()
 }
 
 // discardNops mirrors klp_discard_nops: the nops leave their func_stacks
@@ -351,7 +424,7 @@ func (k *Kernel) discardNops(p *Patch) {
 // klp_patches and sysfs, and its module reference is dropped.
 func (k *Kernel) freePatch(p *Patch) {
 	k.patches = slices.DeleteFunc(k.patches, func(q *Patch) bool { return q == p })
-	if m := k.modules[p.Module]; m != nil && m.Patch == p {
+	if m := k.modules[p.Module]; m != nil && m.Patch == p && !p.Forced {
 		m.Ref = false
 	}
 }
@@ -379,6 +452,12 @@ func (k *Kernel) Disable(module string) *Refusal {
 		return refuse(EBUSY, "livepatch: %s: another livepatch (%s) is in transition", module, k.transition.Module)
 	}
 	k.initTransition(p, Unpatched)
+	for _, o := range p.Objects {
+		if o.Patched {
+			k.preUnpatch(o)
+		}
+	}
+	k.startTransition()
 	p.Enabled = false
 	return nil
 }
@@ -398,11 +477,15 @@ func (k *Kernel) Enable(module string) *Refusal {
 	return refuse(EINVAL, "livepatch: a disabled patch cannot be enabled again; rmmod %s and load it again", module)
 }
 
-// reverseTransition mirrors klp_reverse_transition.
+// reverseTransition mirrors klp_reverse_transition (transition.c; 6.1,
+// 6.12, 7.x): no callbacks run; the tasks that had not switched yet are
+// already in the new target state.
 func (k *Kernel) reverseTransition() {
 	p := k.transition
+	k.logf("'%s': reversing transition from %s to %s", p.Module, k.target.verb(), (1 - k.target).verb())
 	p.Enabled = !p.Enabled
 	k.target = 1 - k.target
+	k.startTransition()
 }
 
 func (k *Kernel) listed(module string) *Patch {
@@ -416,9 +499,9 @@ func (k *Kernel) listed(module string) *Patch {
 
 // Rmmod removes a module (the delete_module system call). A livepatch
 // module cannot go while the core holds its reference (enabled, in
-// transition); a replaced or disabled one can.
-// An ordinary module goes at once, and every patch of it is reverted
-// (klp_module_going).
+// transition, or forced); a replaced or disabled one can.
+// Every patch of the module is reverted at once (klp_module_going), for
+// livepatch modules as for ordinary ones.
 func (k *Kernel) Rmmod(module string) *Refusal {
 	m := k.modules[module]
 	if m == nil {
@@ -427,30 +510,51 @@ func (k *Kernel) Rmmod(module string) *Refusal {
 	// delete_module -> try_stop_module: a module someone holds a
 	// reference on cannot go (-EWOULDBLOCK).
 	if m.Ref {
-		return refuse(EAGAIN, "rmmod: ERROR: could not remove module %s: Resource temporarily unavailable (the livepatch core holds it while its patch is enabled)", module)
+		why := "the livepatch core holds it while its patch is enabled"
+		if m.Patch != nil && m.Patch.Forced {
+			why = "its patch was forced, and a forced patch's module reference is never dropped"
+		}
+		return refuse(EAGAIN, "rmmod: ERROR: could not remove module %s: Resource temporarily unavailable (%s)", module, why)
 	}
-	if m.Patch == nil {
-		k.moduleGoing(module)
-	}
+	m.State = ModuleGoing
+	k.moduleGoing(module)
 	delete(k.modules, module)
 	return nil
 }
 
-// moduleGoing mirrors klp_module_going and
-// klp_cleanup_module_patches_limited: no transition, the module is gone.
-func (k *Kernel) moduleGoing(module string) {
+// moduleGoing mirrors klp_module_going: no transition, the module is gone.
+func (k *Kernel) moduleGoing(module string) { k.cleanupModulePatches(module, nil) }
+
+// cleanupModulePatches mirrors klp_cleanup_module_patches_limited
+// (core.c): every listed patch before limit with an object for the module
+// is reverted, with pre_unpatch (unless it is the patch in transition) and
+// post_unpatch. 6.12 and 7.x also clear the object's klp relocations
+// (klp_clear_object_relocs); 6.1 does not.
+func (k *Kernel) cleanupModulePatches(module string, limit *Patch) {
 	for _, p := range k.patches {
-		for _, o := range p.Objects {
-			if o.Name == module && o.Patched {
-				k.unpatchObject(o, false)
-			}
+		if p == limit {
+			break
+		}
+		o := p.object(module)
+		if o == nil {
+			continue
+		}
+		if p != k.transition {
+			k.preUnpatch(o)
+		}
+		k.logf("reverting patch '%s' on unloading module '%s'", p.Module, module)
+		k.unpatchObject(o, false)
+		k.postUnpatch(o)
+		if k.line.ClearsModuleRelocs() {
+			o.relocated = false
 		}
 	}
 }
 
 // Modprobe loads an ordinary module. Every listed patch with an object for
 // it is applied, oldest first (klp_module_coming); if one cannot be, the
-// patches applied so far are reverted and the module load fails.
+// patches applied so far are reverted and the module load fails with that
+// patch's errno (load_module: prepare_coming_module fails; 6.1, 6.12, 7.x).
 func (k *Kernel) Modprobe(module string) *Refusal {
 	if k.modules[module] != nil {
 		return refuse(EEXIST, "module %s is already loaded", module)
@@ -458,7 +562,21 @@ func (k *Kernel) Modprobe(module string) *Refusal {
 	if module == Vmlinux {
 		return refuse(EINVAL, "livepatch: vmlinux.ko: invalid module name")
 	}
-	k.modules[module] = &Module{Name: module}
+	m := &Module{Name: module, State: ModuleComing}
+	k.modules[module] = m
+	if r := k.moduleComing(module); r != nil {
+		delete(k.modules, module)
+		return r
+	}
+	m.State = ModuleLive
+	return nil
+}
+
+// moduleComing mirrors klp_module_coming (core.c; 6.1, 6.12, 7.x): for
+// each listed patch, oldest first, its object for the module is
+// initialised, pre_patch runs, the object is patched, and post_patch runs
+// unless the patch is in transition (it then runs at completion).
+func (k *Kernel) moduleComing(module string) *Refusal {
 	for _, p := range k.patches {
 		o := p.object(module)
 		if o == nil {
@@ -466,17 +584,25 @@ func (k *Kernel) Modprobe(module string) *Refusal {
 		}
 		r := k.initObjectLoaded(p, o)
 		if r != nil {
+			k.logf("failed to initialize patch '%s' for module '%s' (%d)", p.Module, module, -int(r.Errno))
 			r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to initialize patch '%s' for module '%s' (%d)", p.Module, module, -int(r.Errno)))
 		} else {
-			r = k.patchObject(o)
-			if r != nil {
+			k.logf("applying patch '%s' to loading module '%s'", p.Module, module)
+			if errno := k.prePatch(o); errno != 0 {
+				k.logf("pre-patch callback failed for object '%s'", module)
+				r = refuse(errno, "livepatch: pre-patch callback failed for object '%s'", module)
+			} else if r = k.patchObject(o); r != nil {
+				k.logf("failed to apply patch '%s' to module '%s' (%d)", p.Module, module, -int(r.Errno))
 				r.Log = append(r.Log, fmt.Sprintf("livepatch: failed to apply patch '%s' to module '%s' (%d)", p.Module, module, -int(r.Errno)))
+				k.postUnpatch(o)
+			} else if p != k.transition {
+				k.postPatch(o)
 			}
 		}
 		if r != nil {
+			k.logf("patch '%s' failed for module '%s', refusing to load module '%s'", p.Module, module, module)
 			r.Log = append(r.Log, fmt.Sprintf("livepatch: patch '%s' failed for module '%s', refusing to load module '%s'", p.Module, module, module))
-			k.moduleGoing(module)
-			delete(k.modules, module)
+			k.cleanupModulePatches(module, p)
 			return r
 		}
 	}

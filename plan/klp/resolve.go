@@ -30,7 +30,49 @@ func (i Impl) String() string {
 // func is in transition a task in the unpatched state runs the entry just
 // below it (or the original when there is none); a nop runs the original.
 // Outside a transition no func is marked, so the state does not matter.
+//
+// A replacement function is a function of its livepatch module, and a
+// later livepatch may patch it in turn: the call then runs the end of the
+// chain (see Chain).
 func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
+	chain, _ := k.Chain(id, taskPatched)
+	return chain[len(chain)-1]
+}
+
+// Chain returns every implementation a call to the function passes
+// through, for a task whose patch_state is patched or not: the first is
+// what the function's own ftrace handler selects; when that is a
+// replacement whose function (FuncID{Object: its livepatch module, Name:
+// its name, Pos: 1}) is patched too, its handler redirects again, and so
+// on (klp_module_coming patches livepatch modules like any module; 6.1,
+// 6.12, 7.x). loop is true when the chain comes back to a function it
+// passed, which recurses until the stack overflows; the chain then stops
+// before the repetition.
+func (k *Kernel) Chain(id FuncID, taskPatched bool) (chain []Impl, loop bool) {
+	seen := map[FuncID]bool{}
+	for {
+		impl := k.resolveOne(id, taskPatched)
+		if impl.Patch == "" {
+			if len(chain) > 0 {
+				// The original code of a replacement is that replacement.
+				return chain, false
+			}
+			return []Impl{impl}, false
+		}
+		code := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
+		if seen[code] {
+			return chain, true
+		}
+		seen[code] = true
+		chain = append(chain, impl)
+		if len(k.stacks[code]) == 0 {
+			return chain, false
+		}
+		id = code
+	}
+}
+
+func (k *Kernel) resolveOne(id FuncID, taskPatched bool) Impl {
 	if !k.Loaded(id.Object) {
 		return Impl{Absent: true}
 	}
@@ -53,7 +95,7 @@ func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
 
 // Now returns what a call runs once every task has reached the target of
 // the pending transition, or at rest when there is none: the implementation
-// the system settles on.
+// the system settles on, at the end of the chain of redirections.
 func (k *Kernel) Now(id FuncID) Impl {
 	return k.Resolve(id, k.target == Patched)
 }
