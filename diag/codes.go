@@ -59,6 +59,7 @@ const (
 	KernelWithoutSymbols Code = "kernel-without-symbols"   // a kernel block names no symbol files
 	NoVmlinuxSymbols     Code = "no-vmlinux-symbols"       // a kernel block names only modules
 	ObjectNotInKernel    Code = "object-not-in-kernel"     // a release patches a module the build lacks
+	ModuleDamaged        Code = "module-damaged"           // a release patches a module whose file cannot be read
 	ModuleNotInKernel    Code = "module-not-in-kernel"     // a deployment loads a module the build lacks
 	SymbolNotFound       Code = "symbol-not-found"         // klp_find_object_symbol finds nothing
 	SymbolAmbiguous      Code = "symbol-ambiguous"         // sympos 0 with several candidates

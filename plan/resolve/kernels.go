@@ -37,6 +37,15 @@ func (kb *KernelBuild) HasObject(object string) bool {
 	return ok
 }
 
+// damaged returns why the build's module file for object could not be
+// read, or nil.
+func (kb *KernelBuild) damaged(object string) error {
+	if !kb.Known() {
+		return nil
+	}
+	return kb.b.Damaged[object]
+}
+
 // Symbols is what the kernel model asks of the build, or nil when the
 // build's symbols are unknown (then the model finds everything).
 func (kb *KernelBuild) Symbols() klp.Symbols {
@@ -107,6 +116,12 @@ func (r *resolver) resolveFunc(kb *KernelBuild, l *lang.Livepatch, kr lang.Ref, 
 			return 0, false
 		}
 		return fn.SymposValue(), true
+	}
+	if err := kb.damaged(object); err != nil {
+		r.errorf(diag.ModuleDamaged, lang.RangePtr(kr.Range), "Module file damaged",
+			"The livepatch %q patches object %q (fix %q), but the kernel %q's module file for it cannot be read: %s. The rest of the build is read; only releases that patch %s are affected.",
+			l.Name, object, rf.fix.Name, kr.Name, err, object).WithRelated("the function it patches", lang.Range(fn.DeclRange))
+		return 0, false
 	}
 	if !kb.HasObject(object) {
 		r.errorf(diag.ObjectNotInKernel, lang.RangePtr(kr.Range), "Object not in kernel build",
