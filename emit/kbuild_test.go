@@ -181,6 +181,7 @@ func TestKlpConvertRealBuild(t *testing.T) {
 	if b, err := exec.Command("make", "-C", dir, "KDIR="+debianHeaders, "KLPC="+klpc).CombinedOutput(); err != nil {
 		t.Fatalf("make: %v\n%s", err, b)
 	}
+	checkForeignManifests(t, filepath.Join(dir, "manifest.json"), filepath.Join(dir, "lp_marker.ko"))
 	f, err := elf.Open(filepath.Join(dir, "lp_marker.ko"))
 	if err != nil {
 		t.Fatal(err)
@@ -231,5 +232,39 @@ func TestKlpConvertRealBuild(t *testing.T) {
 	}
 	if !found {
 		t.Error("no .klp.rela.vmlinux.text section")
+	}
+}
+
+// checkForeignManifests: klp-convert refuses a manifest of another module,
+// vermagic (kernel) or set of functions, and leaves the module as it was.
+func checkForeignManifests(t *testing.T, manifestPath, ko string) {
+	t.Helper()
+	orig, err := os.ReadFile(manifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(ko)
+	for what, edit := range map[string]func(m map[string]any){
+		"module":   func(m map[string]any) { m["module"] = "lp_other" },
+		"vermagic": func(m map[string]any) { m["vermagic"] = "6.12.1-amd64 SMP preempt mod_unload modversions " },
+		"function": func(m map[string]any) {
+			fn := m["objects"].([]any)[0].(map[string]any)["funcs"].([]any)[0].(map[string]any)
+			fn["old_name"] = "some_other_function"
+		},
+	} {
+		var m map[string]any
+		if err := json.Unmarshal(orig, &m); err != nil {
+			t.Fatal(err)
+		}
+		edit(m)
+		data, _ := json.Marshal(m)
+		foreign := filepath.Join(t.TempDir(), "manifest.json")
+		os.WriteFile(foreign, data, 0o644)
+		if _, err := ConvertModule(foreign, ko); err == nil || !strings.Contains(err.Error(), "does not describe") {
+			t.Errorf("foreign %s: %v", what, err)
+		}
+		if after, _ := os.ReadFile(ko); !bytes.Equal(before, after) {
+			t.Fatalf("foreign %s: the module was rewritten", what)
+		}
 	}
 }

@@ -144,7 +144,7 @@ func TestFmt(t *testing.T) {
 func TestKlpConvertErrors(t *testing.T) {
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "manifest.json")
-	if err := os.WriteFile(manifest, []byte(`{"module":"m","elf":{"klp_symbols":[]}}`), 0o644); err != nil {
+	if err := os.WriteFile(manifest, []byte(`{"format_version":"1.0","module":"m","elf":{"klp_symbols":[]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errs := runCLI("klp-convert", "--manifest", manifest, filepath.Join(dir, "missing.ko")); code != 1 || !strings.Contains(errs, "missing.ko") {
