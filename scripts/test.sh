@@ -13,4 +13,9 @@ if [ "${KLPC_QUICK:-0}" != 1 ]; then
   export KLPC_E2E=1 KLPC_INTEGRATION=1
 fi
 go vet ./...
-go test -count=1 ./... 2>&1
+# Timeouts sized for a busy 2-core machine: the unit, golden and Kbuild
+# tests take about a minute there; each kernel line's real-kernel suite
+# boots its kernel under emulation (no KVM) a few times.
+pkgs=$(go list ./... | grep -v '/e2e$')
+go test -count=1 -timeout 20m $pkgs 2>&1
+go test -count=1 -timeout 60m ./e2e 2>&1
