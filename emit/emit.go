@@ -59,6 +59,17 @@ func Generate(p *plan.Plan) (*Tree, diag.Diagnostics) {
 	}
 	for _, k := range p.Kernels {
 		g.kernels[k.Name] = k
+		// lang checks these; emit checks again, since the text lands in
+		// Makefiles and scripts that run as root.
+		if msg := kabi.CheckRelease(k.Release); msg != "" {
+			g.errorf(diag.InvalidEmitName, "Invalid kernel release", "The release of kernel %q cannot be written into Makefiles and scripts: %s.", k.Name, msg)
+		}
+		if msg := kabi.CheckMakePath(k.Headers); k.Headers != "" && msg != "" {
+			g.errorf(diag.InvalidEmitName, "Invalid headers path", "The headers folder of kernel %q cannot be written into a Makefile: %s.", k.Name, msg)
+		}
+	}
+	if g.diags.HasErrors() {
+		return nil, g.diags
 	}
 	g.run()
 	if g.diags.HasErrors() {
