@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/internal/safeio"
 	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/plan"
 )
@@ -127,7 +127,7 @@ func (g *generator) readFix(fix *plan.Fix, what, path string) ([]byte, bool) {
 	if data, ok := g.read[path]; ok {
 		return data, true
 	}
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path, safeio.MaxFixFile)
 	if err != nil {
 		if !g.failed[path] {
 			g.failed[path] = true

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/internal/safeio"
 	"github.com/klpc/klpc/plan"
 )
 
@@ -234,7 +235,7 @@ func removeStale(parent, base string) {
 		if err != nil || !st.IsDir() {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(d, Marker))
+		data, err := safeio.ReadFile(filepath.Join(d, Marker), 4096)
 		if err != nil || !strings.HasPrefix(string(data), markerText) {
 			continue // not klpc's
 		}

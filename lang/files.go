@@ -11,10 +11,6 @@ import (
 	"github.com/klpc/klpc/internal/safeio"
 )
 
-// MaxFixFile bounds a fix's source or patch (they are copied into every
-// module's folder).
-const MaxFixFile = 16 << 20
-
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // checkFiles reports what emit or the build would only find later: a fix's
@@ -54,7 +50,7 @@ func checkFiles(cfg *Config) hcl.Diagnostics {
 }
 
 func checkFixFile(f *Fix, what string, p *Path, root string) hcl.Diagnostics {
-	if _, err := safeio.Check(p.Abs, MaxFixFile); err != nil {
+	if _, err := safeio.Check(p.Abs, safeio.MaxFixFile); err != nil {
 		return hcl.Diagnostics{attrError(p.Range, "Cannot read input",
 			fmt.Sprintf("The %s of fix %q cannot be used: %s.", what, f.Name, errText(err)))}
 	}

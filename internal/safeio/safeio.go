@@ -181,6 +181,10 @@ func wrap(path string, err error, max int64) error {
 // A whole Debian module tree decompresses to well under 1 GiB.
 const DefaultBudget = 4 << 30
 
+// MaxFixFile bounds a fix's source or patch: lang checks it when it reads
+// the configuration, emit when it copies the file into its output.
+const MaxFixFile = 16 << 20
+
 // Budget is a number of decompressed bytes shared by every file of one
 // load. It is safe for concurrent use. Once used up it stays used up, so
 // that a file decompressed later fails too rather than getting what a
