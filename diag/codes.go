@@ -54,6 +54,8 @@ const (
 
 // Resolving releases against kernel builds (plan/resolve).
 const (
+	UnknownLine          Code = "unknown-line"             // a kernel block names a line klpc does not model
+	LineNotVerified      Code = "line-not-verified"        // a release of a version no modelled line was verified on
 	NoSuchDeployment     Code = "no-such-deployment"       // --deploy names no deploy block
 	KernelUnreadable     Code = "kernel-unreadable"        // a kernel build's files cannot be read
 	KernelWithoutSymbols Code = "kernel-without-symbols"   // a kernel block names no symbol files

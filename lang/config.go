@@ -118,6 +118,9 @@ type Kernel struct {
 	Ftrace    *Path // a saved available_filter_functions
 	Headers   *Path
 	Source    *Path
+	// Line overrides the kernel line whose livepatch core models the
+	// build ("6.1", "6.12", "7.x"); by default the release chooses it.
+	Line *String
 
 	DeclRange hcl.Range
 	NameRange hcl.Range

@@ -39,6 +39,7 @@ var kernelSchema = &hcl.BodySchema{
 		{Name: "ftrace"},
 		{Name: "headers"},
 		{Name: "source"},
+		{Name: "line"},
 	},
 }
 
@@ -185,6 +186,7 @@ func decodeKernel(b *hcl.Block, dir string) (*Kernel, hcl.Diagnostics) {
 	k.Ftrace = decodePath(a["ftrace"], dir, &diags)
 	k.Headers = decodePath(a["headers"], dir, &diags)
 	k.Source = decodePath(a["source"], dir, &diags)
+	k.Line = decodeString(a["line"], &diags)
 	if k.Release != nil {
 		if msg := kabi.CheckRelease(k.Release.Value); msg != "" {
 			diags = append(diags, attrError(k.Release.Range, "Invalid kernel release",

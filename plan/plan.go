@@ -31,6 +31,16 @@ type Plan struct {
 // HasErrors reports whether any diagnostic is an error.
 func (p *Plan) HasErrors() bool { return p.Diagnostics.HasErrors() }
 
+// Kernel returns the kernel of that name, or nil.
+func (p *Plan) Kernel(name string) *Kernel {
+	for _, k := range p.Kernels {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
+
 // Livepatch returns the release of that name, or nil.
 func (p *Plan) Livepatch(name string) *Livepatch {
 	for _, l := range p.Livepatches {
@@ -55,9 +65,32 @@ type Kernel struct {
 	Vmlinux  string
 	// Inputs are the kernel input files the plan read (absolute paths).
 	Inputs []string
+	// Line is the modelled kernel line whose livepatch core the plan
+	// simulates for this build.
+	Line Line
 	// Resolved is true when the build's symbols were read and every
 	// release was resolved against them.
 	Resolved bool
+}
+
+// Line is a modelled kernel line and the facts of its livepatch core
+// that a plan shows.
+type Line struct {
+	// Name is "6.1", "6.12" or "7.x"; Verified the release the model was
+	// checked on.
+	Name     string
+	Verified string
+	// Exact is true when the build's release is of the line's own
+	// version; Override when the kernel block chose the line.
+	Exact    bool
+	Override bool
+	// ClearsModuleRelocs: the core clears module-specific klp relocations
+	// when their module goes (6.12 on), so the module can come back.
+	ClearsModuleRelocs bool
+	// SysfsReplace and SysfsStackOrder: /sys/kernel/livepatch/<p> has the
+	// replace (6.12 on) and stack_order (7.x) attributes.
+	SysfsReplace    bool
+	SysfsStackOrder bool
 }
 
 // Fix is a fix as the releases use it.

@@ -82,6 +82,9 @@ type Step struct {
 	// Enabled lists the livepatch modules /sys/kernel/livepatch shows
 	// after the step, oldest first.
 	Enabled []string
+	// Sysfs is what /sys/kernel/livepatch shows after the step, with the
+	// attributes the kernel's line has.
+	Sysfs []SysfsPatch
 	// Loaded lists the loaded livepatch modules after the step, sorted.
 	Loaded []string
 	// Diagnostics holds the indexes, in the plan's diagnostics, of the
@@ -103,6 +106,17 @@ func (s *Step) Describe() string {
 		return string(s.Action) + " " + s.Module
 	}
 	return string(s.Action)
+}
+
+// SysfsPatch is /sys/kernel/livepatch/<patch>.
+type SysfsPatch struct {
+	Module     string
+	Enabled    bool
+	Transition bool
+	// Replace is nil where the line has no replace attribute (6.1).
+	Replace *bool
+	// StackOrder is 0 where the line has no stack_order attribute.
+	StackOrder int
 }
 
 // StackEntry is one klp_func on a function's func_stack.

@@ -9,10 +9,11 @@ import (
 )
 
 // RelocationsOnce warns about .klp.rela relocations against a module's own
-// symbols: Linux 6.1 writes them when the module loads
-// (klp_apply_object_relocs) and never clears them when it goes, so x86's
-// apply_relocate_add refuses to write them again and the module cannot be
-// loaded a second time while the livepatch is.
+// symbols on kernels of the 6.1 line: 6.1 writes them when the module
+// loads (klp_apply_object_relocs) and never clears them when it goes, so
+// x86's apply_relocate_add refuses to write them again and the module
+// cannot be loaded a second time while the livepatch is. 6.12 and 7.x
+// clear them (klp_cleanup_module_patches_limited -> clear_relocate_add).
 var RelocationsOnce = &Analyzer{
 	Name:  "relocations-once",
 	Doc:   "Module-specific klp relocations are written once on 6.1: the module cannot be reloaded while the livepatch is loaded.",
@@ -21,13 +22,17 @@ var RelocationsOnce = &Analyzer{
 		for _, lp := range pass.Plan.Livepatches {
 			warned := map[string]bool{}
 			for _, b := range lp.Builds {
+				k := pass.Plan.Kernel(b.Kernel)
+				if k == nil || k.Line.ClearsModuleRelocs {
+					continue
+				}
 				for _, m := range b.Modules {
 					for _, o := range m.Objects {
 						if o.Name == kabi.Vmlinux || !o.NeedsKlpRelocs() || warned[o.Name] {
 							continue
 						}
 						warned[o.Name] = true
-						pass.Report(relocationsOnce(lp, o))
+						pass.Report(relocationsOnce(lp, o, k))
 					}
 				}
 			}
@@ -35,7 +40,7 @@ var RelocationsOnce = &Analyzer{
 	},
 }
 
-func relocationsOnce(lp *plan.Livepatch, o *plan.Object) *diag.Diagnostic {
+func relocationsOnce(lp *plan.Livepatch, o *plan.Object, k *plan.Kernel) *diag.Diagnostic {
 	var names []string
 	rng := lp.NameRange
 	for _, s := range o.Symbols {
@@ -47,8 +52,8 @@ func relocationsOnce(lp *plan.Livepatch, o *plan.Object) *diag.Diagnostic {
 		}
 	}
 	return diag.Warnf(diag.RelocationsOnce, rng.Ptr(), "Module relocations apply only once",
-		"The replacement code of livepatch %q refers to %s of module %q through .klp.rela.%s sections. Linux 6.1 writes those relocations when %s loads and does not clear them when it is removed, so once %s has been unloaded the kernel refuses to load it again (ENOEXEC) for as long as %q is loaded. Disable and unload the livepatch before reloading the module, or use exported symbols.",
-		lp.Name, strings.Join(names, ", "), o.Name, o.Name, o.Name, o.Name, lp.Name)
+		"The replacement code of livepatch %q refers to %s of module %q through .klp.rela.%s sections. On kernel %q (the %s line), Linux writes those relocations when %s loads and does not clear them when it is removed, so once %s has been unloaded the kernel refuses to load it again (ENOEXEC) for as long as %q is loaded. Disable and unload the livepatch before reloading the module, or use exported symbols.",
+		lp.Name, strings.Join(names, ", "), o.Name, o.Name, k.Name, k.Line.Name, o.Name, o.Name, lp.Name)
 }
 
 // UpgradeSafety reports a per-object upgrade procedure that the simulation

@@ -251,3 +251,4 @@ type unknownKernel struct{}
 func (unknownKernel) Release() string       { return "6.1.0-56-amd64" }
 func (unknownKernel) HasObject(string) bool { return true }
 func (unknownKernel) Symbols() klp.Symbols  { return nil }
+func (unknownKernel) Line() klp.Line        { return klp.Line6_1 }

@@ -3,6 +3,7 @@ package resolve
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/klpc/klpc/diag"
@@ -19,7 +20,11 @@ import (
 type KernelBuild struct {
 	decl *lang.Kernel
 	b    *target.Build // nil when the block names no symbol files, or they cannot be read
+	line klp.Line
 }
+
+// Line is the kernel line whose livepatch core models the build.
+func (kb *KernelBuild) Line() klp.Line { return kb.line }
 
 // Release is the kernel's uname -r.
 func (kb *KernelBuild) Release() string { return kb.decl.Release.Value }
@@ -66,6 +71,7 @@ func (r *resolver) kernel(k *lang.Kernel) *plan.Kernel {
 	}
 	kb := &KernelBuild{decl: k}
 	r.builds[k.Name] = kb
+	kb.line, out.Line = r.line(k)
 	if !k.HasSymbols() {
 		r.warnf(diag.KernelWithoutSymbols, lang.RangePtr(k.DeclRange), "Kernel build without symbols",
 			"The kernel %q names no kallsyms, system_map, vmlinux or modules, so klpc cannot check that the functions its releases patch exist, are unique or traceable on that build; sympos is taken as written.", k.Name)
@@ -77,6 +83,44 @@ func (r *resolver) kernel(k *lang.Kernel) *plan.Kernel {
 		out.Vermagic = kb.vermagic()
 	}
 	return out
+}
+
+// line chooses the model of a kernel: the line the kernel block names, or
+// the one its release belongs to (klp.LineFor); a release of a version no
+// line was verified on gets the nearest older line, with a warning.
+func (r *resolver) line(k *lang.Kernel) (klp.Line, plan.Line) {
+	var l klp.Line
+	exact, override := false, k.Line != nil
+	if override {
+		for _, cand := range klp.Lines() {
+			if cand.String() == k.Line.Value {
+				l = cand
+			}
+		}
+		if l == 0 {
+			var names []string
+			for _, cand := range klp.Lines() {
+				names = append(names, strconv.Quote(cand.String()))
+			}
+			r.errorf(diag.UnknownLine, lang.RangePtr(k.Line.Range), "Unknown kernel line",
+				"klpc models the livepatch core of the kernel lines %s; %q is not one of them.", strings.Join(names, ", "), k.Line.Value)
+			l = klp.Line6_1
+		}
+		_, exact, _ = klp.LineFor(k.Release.Value)
+	} else {
+		var err error
+		l, exact, err = klp.LineFor(k.Release.Value)
+		if err != nil {
+			l = klp.Line6_1
+		}
+		if !exact {
+			r.warnf(diag.LineNotVerified, lang.RangePtr(k.Release.Range), "Kernel line not modelled",
+				"The kernel %q is release %s; klpc has no model verified on its version and simulates it with the livepatch core of Linux %s (verified on %s), the nearest older line it models. Set line = \"...\" in the kernel block to choose another.",
+				k.Name, k.Release.Value, l, l.Verified())
+		}
+	}
+	return l, plan.Line{Name: l.String(), Verified: l.Verified(), Exact: exact, Override: override,
+		ClearsModuleRelocs: l.ClearsModuleRelocs(), SysfsReplace: l.SysfsReplace(), SysfsStackOrder: l.SysfsStackOrder()}
 }
 
 // loadSymbols reads the symbol files a kernel block names, through the

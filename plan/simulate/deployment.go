@@ -52,6 +52,7 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 		step.Stacks = s.Stacks()
 		step.Changes = changes(before, step.Functions)
 		step.Enabled, step.Loaded = s.Sysfs()
+		step.Sysfs = s.SysfsView()
 		before = step.Functions
 		out.Steps = append(out.Steps, step)
 	}

@@ -26,6 +26,8 @@ type Kernel interface {
 	HasObject(object string) bool
 	// Symbols answers the model's symbol lookups; nil finds everything.
 	Symbols() klp.Symbols
+	// Line is the kernel line whose livepatch core models the build.
+	Line() klp.Line
 }
 
 // Session is one kernel, booted with some ordinary modules loaded, and the
@@ -44,7 +46,7 @@ type Session struct {
 
 // NewSession boots a kernel with the given ordinary modules loaded.
 func NewSession(kernel string, facts Kernel, modules ...string) *Session {
-	return &Session{kernel: kernel, facts: facts, k: klp.New(facts.Symbols(), modules...),
+	return &Session{kernel: kernel, facts: facts, k: klp.NewLine(facts.Line(), facts.Symbols(), modules...),
 		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}}
 }
 
@@ -244,6 +246,15 @@ func (s *Session) Stacks() map[string][]plan.StackEntry {
 		if len(stack) > 0 {
 			out[s.keys[id]] = stack
 		}
+	}
+	return out
+}
+
+// SysfsView is /sys/kernel/livepatch with the attributes of the line.
+func (s *Session) SysfsView() []plan.SysfsPatch {
+	out := []plan.SysfsPatch{}
+	for _, p := range s.k.Sysfs() {
+		out = append(out, plan.SysfsPatch{Module: p.Name, Enabled: p.Enabled, Transition: p.Transition, Replace: p.Replace, StackOrder: p.StackOrder})
 	}
 	return out
 }
