@@ -136,10 +136,7 @@ type Result struct {
 	Err string
 }
 
-var (
-	moduleNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,55}$`)
-	funcNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]{0,126}$`)
-)
+var moduleNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,55}$`)
 
 // vmlinuxSources maps each watchable vmlinux function to the /proc file
 // that calls it.
