@@ -264,6 +264,9 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 				return nil, parseErr(f.path, 0, "symbol %d: name is not NUL-terminated", i)
 			}
 			s.name = strs[off : int(off)+end]
+			if hasControl(s.name) {
+				return nil, parseErr(f.path, 0, "symbol %d: name %s holds control characters", i, excerpt(s.name))
+			}
 		} else if off != 0 {
 			return nil, parseErr(f.path, 0, "symbol %d: name offset %d outside string table", i, off)
 		}

@@ -34,6 +34,11 @@ func parseFilterFunctions(path string, data []byte) (*FilterFunctions, error) {
 			return nil
 		}
 		f := fieldsN(line, 3)
+		for _, field := range f {
+			if hasControl(field) {
+				return parseErr(path, n, "control characters in %s", excerpt(field))
+			}
+		}
 		switch len(f) {
 		case 1:
 			if strings.ContainsAny(f[0], "[]") {

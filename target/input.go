@@ -41,6 +41,18 @@ func parseErr(file string, line int, format string, args ...any) error {
 // file contents appear in diagnostics only this way.
 func excerpt(s string) string { return safeio.Excerpt(s) }
 
+// hasControl reports control characters (C0, DEL) in a name read from an
+// input. Kernel symbol and module names never hold them, and a name that
+// did would carry terminal escapes into every later diagnostic.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // Compression magic numbers, checked on content rather than on file names so
 // that a renamed file is still read correctly.
 var (
