@@ -255,6 +255,9 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 	// saves an allocation per symbol.
 	strs := string(strtab)
 	n := len(raw) / symSize
+	if n > maxSymbols {
+		return nil, parseErr(f.path, 0, "symbol table holds %d symbols, more than the %d allowed", n, maxSymbols)
+	}
 	syms := make([]elfSym, n)
 	for i := range syms {
 		b := raw[i*symSize:]

@@ -28,7 +28,7 @@ func ReadFilterFunctions(path string) (*FilterFunctions, error) {
 // "name [module]" for module functions.
 func parseFilterFunctions(path string, data []byte) (*FilterFunctions, error) {
 	ff := &FilterFunctions{Vmlinux: map[string]int{}, Modules: map[string]map[string]int{}}
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		line := strings.TrimSpace(string(b))
 		if line == "" {
 			return nil

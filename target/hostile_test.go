@@ -576,3 +576,38 @@ func TestHostileCacheFiles(t *testing.T) {
 		t.Error("/dev/zero read as an index entry")
 	}
 }
+
+// TestTooManyLinesOrSymbols: a file of tiny lines under its size cap is
+// refused by line count before its parsed form outgrows it.
+func TestTooManyLinesOrSymbols(t *testing.T) {
+	data := bytes.Repeat([]byte("0 t a\n"), maxLines+1)
+	for name, parse := range map[string]func() error{
+		"kallsyms":   func() error { _, err := parseKallsyms("kallsyms", data); return err },
+		"System.map": func() error { _, err := parseSystemMap("System.map", data); return err },
+		"ftrace": func() error {
+			_, err := parseFilterFunctions("ftrace", bytes.Repeat([]byte("a\n"), maxLines+1))
+			return err
+		},
+	} {
+		if err := parse(); err == nil || !strings.Contains(err.Error(), ":4194305: more than 4194304 lines") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// An ELF symbol table of maxSymbols+1 entries.
+	ko := realModule(t)
+	f, err := openELF("x.ko", &bytesReaderAt{ko}, int64(len(ko)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.sections {
+		if f.sections[i].typ == shtSymtab {
+			f.sections[i].size = (maxSymbols + 1) * symSize
+			f.sections[i].off = 0
+		}
+	}
+	f.data = make([]byte, (maxSymbols+1)*symSize)
+	f.size = int64(len(f.data))
+	if _, err := f.symbols(); err == nil || !strings.Contains(err.Error(), "more than the 4194304 allowed") {
+		t.Errorf("ELF: %v", err)
+	}
+}

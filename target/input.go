@@ -347,11 +347,25 @@ func xzDictBytes(bits byte) int64 {
 	return (2 | int64(bits)&1) << (bits/2 + 11)
 }
 
-// lines iterates over the lines of data, calling fn with the 1-based line
-// number and the line without its end-of-line bytes. It stops at the first
-// error fn returns.
-func lines(data []byte, fn func(n int, line []byte) error) error {
+// maxLines bounds the lines of a text input, and maxSymbols the symbols
+// of an ELF file. Every line or symbol costs a few dozen bytes once
+// parsed, so a file of tiny lines under its size cap could otherwise take
+// gigabytes. A Debian 6.1 kallsyms has about 100,000 vmlinux symbols and
+// 200,000 lines with every module loaded; its vmlinux, 150,000 symbols.
+const (
+	maxLines   = 1 << 22
+	maxSymbols = 1 << 22
+)
+
+// lines iterates over the lines of data, the content of file path,
+// calling fn with the 1-based line number and the line without its
+// end-of-line bytes. It stops at the first error fn returns, and after
+// maxLines lines.
+func lines(path string, data []byte, fn func(n int, line []byte) error) error {
 	for n := 1; len(data) > 0; n++ {
+		if n > maxLines {
+			return parseErr(path, n, "more than %d lines: far larger than any kernel build file", maxLines)
+		}
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]

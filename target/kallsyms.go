@@ -95,7 +95,7 @@ func parseKallsyms(path string, data []byte) (*Kallsyms, error) {
 	vm := &Object{Name: VmlinuxName, Path: path, Source: "kallsyms"}
 	ks := &Kallsyms{Vmlinux: vm, Modules: map[string]*Object{}}
 	allZero := true
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		if len(bytes.TrimSpace(b)) == 0 {
 			return nil
 		}
@@ -168,7 +168,7 @@ func parseSystemMap(path string, data []byte) (*Object, error) {
 	}
 	text := string(data)
 	var syms []nmSymbol
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		if len(bytes.TrimSpace(b)) == 0 {
 			return nil
 		}

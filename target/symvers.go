@@ -33,7 +33,7 @@ func ReadSymvers(path string) ([]Export, error) {
 // namespace (possibly empty). Older four-column files are accepted.
 func parseSymvers(path string, data []byte) ([]Export, error) {
 	var out []Export
-	err := lines(data, func(n int, line []byte) error {
+	err := lines(path, data, func(n int, line []byte) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			return nil
 		}
