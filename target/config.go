@@ -30,7 +30,7 @@ func ReadConfig(path string) (Config, error) {
 // parseConfig reads the format scripts/kconfig/confdata.c writes.
 func parseConfig(path string, data []byte) (Config, error) {
 	c := Config{}
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		line := strings.TrimSpace(string(b))
 		if line == "" {
 			return nil

@@ -154,9 +154,11 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 			shstrndx = le.Uint32(sh0[40:])
 		}
 	}
-	// The module loader reads e_shnum (16 bits) only; a linked vmlinux has
-	// a few dozen sections. A million leaves room for -ffunction-sections
-	// objects and bounds the headers kept in memory.
+	// The module loader takes e_shnum (16 bits) as the count, with no
+	// extended numbering (elf_validity_check in kernel/module/main.c, 6.1,
+	// 6.12, 7.2); a linked vmlinux has a few dozen sections. A million
+	// leaves room for -ffunction-sections objects and bounds the headers
+	// kept in memory.
 	if shnum == 0 || shnum > 1<<20 {
 		return nil, parseErr(path, 0, "bad ELF section count %d", shnum)
 	}
@@ -253,6 +255,9 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 	// saves an allocation per symbol.
 	strs := string(strtab)
 	n := len(raw) / symSize
+	if n > maxSymbols {
+		return nil, parseErr(f.path, 0, "symbol table holds %d symbols, more than the %d allowed", n, maxSymbols)
+	}
 	syms := make([]elfSym, n)
 	for i := range syms {
 		b := raw[i*symSize:]
@@ -264,6 +269,9 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 				return nil, parseErr(f.path, 0, "symbol %d: name is not NUL-terminated", i)
 			}
 			s.name = strs[off : int(off)+end]
+			if hasControl(s.name) {
+				return nil, parseErr(f.path, 0, "symbol %d: name %s holds control characters", i, excerpt(s.name))
+			}
 		} else if off != 0 {
 			return nil, parseErr(f.path, 0, "symbol %d: name offset %d outside string table", i, off)
 		}

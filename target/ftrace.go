@@ -28,12 +28,17 @@ func ReadFilterFunctions(path string) (*FilterFunctions, error) {
 // "name [module]" for module functions.
 func parseFilterFunctions(path string, data []byte) (*FilterFunctions, error) {
 	ff := &FilterFunctions{Vmlinux: map[string]int{}, Modules: map[string]map[string]int{}}
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		line := strings.TrimSpace(string(b))
 		if line == "" {
 			return nil
 		}
 		f := fieldsN(line, 3)
+		for _, field := range f {
+			if hasControl(field) {
+				return parseErr(path, n, "control characters in %s", excerpt(field))
+			}
+		}
 		switch len(f) {
 		case 1:
 			if strings.ContainsAny(f[0], "[]") {

@@ -185,3 +185,19 @@ func realModuleTB(t testing.TB) []byte {
 	}
 	return data
 }
+
+// FuzzXZContainer checks the xz container walk: any input gives a size or
+// an error, and a file it accepts with a small dictionary decodes without
+// the reader asking for more.
+func FuzzXZContainer(f *testing.F) {
+	f.Add(bomb(f, "xz", 1<<16))
+	f.Add(multiBlockXZ(f, 16))
+	f.Add(hugeDictXZ(f, 39))
+	f.Add(append(bytes.Clone(xzMagic), make([]byte, 64)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dict, err := xzMaxDict(data)
+		if err == nil && (dict < 0 || dict > 0xffffffff) {
+			t.Fatalf("dict %d", dict)
+		}
+	})
+}

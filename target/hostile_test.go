@@ -350,10 +350,114 @@ func TestXZDictionaryBomb(t *testing.T) {
 		}
 	}
 	// The xz file format's dictionary size: 2 or 3 << (bits/2 + 11).
-	for d, want := range map[byte]int64{0: 4 << 10, 16: 1 << 20, 17: 3 << 19, 22: 8 << 20} {
-		if dict, ok := xzDictSize(hugeDictXZ(t, d)); !ok || dict != want {
-			t.Errorf("dict byte %d = %d %v, want %d", d, dict, ok, want)
+	for d, want := range map[byte]int64{0: 4 << 10, 16: 1 << 20, 17: 3 << 19, 22: 8 << 20, 39: 3 << 30} {
+		if dict, err := xzMaxDict(hugeDictXZ(t, d)); err != nil || dict != want {
+			t.Errorf("dict byte %d = %d %v, want %d", d, dict, err, want)
 		}
+	}
+}
+
+// multiBlockXZ returns an xz file of many blocks (and two streams, with
+// stream padding between them), in which every block after the first asks
+// for the dictionary coded by dictByte.
+func multiBlockXZ(t testing.TB, dictByte byte) []byte {
+	t.Helper()
+	stream := func() []byte {
+		var b bytes.Buffer
+		w, err := xz.WriterConfig{BlockSize: 4096}.NewWriter(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(bytes.Repeat([]byte("abcdefgh"), 10000))
+		w.Close()
+		return b.Bytes()
+	}
+	data := append(append(stream(), 0, 0, 0, 0), stream()...)
+	// Block headers are found by their CRC; a false match is harmless
+	// since only matches whose CRC checks are patched.
+	blocks := 0
+	for i := 0; i+2 < len(data); i++ {
+		if data[i+2] != 0x21 || data[i] == 0 || data[i+1]&0x3c != 0 {
+			continue
+		}
+		size := (int(data[i]) + 1) * 4
+		if i+size > len(data) || crc32.ChecksumIEEE(data[i:i+size-4]) != le.Uint32(data[i+size-4:]) {
+			continue
+		}
+		blocks++
+		if blocks > 1 {
+			data[i+4] = dictByte
+			le.PutUint32(data[i+size-4:], crc32.ChecksumIEEE(data[i:i+size-4]))
+		}
+	}
+	if blocks < 10 {
+		t.Fatalf("%d blocks", blocks)
+	}
+	return data
+}
+
+// TestXZDictionaryBombInLaterBlocks: every block header is checked, not
+// only the first. Before, a 20 KB file whose later blocks each asked for
+// 3 GiB made the reader allocate 58 GB in total (6 GB resident).
+func TestXZDictionaryBombInLaterBlocks(t *testing.T) {
+	if dict, err := xzMaxDict(multiBlockXZ(t, 22)); err != nil || dict != 8<<20 {
+		t.Fatalf("good multi-block file: %d %v", dict, err)
+	}
+	p := writeFile(t, "x.ko.xz", multiBlockXZ(t, 39))
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	err := readModuleErr(p)
+	runtime.ReadMemStats(&m1)
+	if err == nil || err.Error() != p+": xz data asks for a 3 GiB dictionary, more than the 256 MiB allowed" {
+		t.Errorf("%v", err)
+	}
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("allocated %d MiB", alloc>>20)
+	}
+	// Every truncation of a good file is either still well formed up to
+	// that point or rejected; none panics.
+	good := multiBlockXZ(t, 16)
+	for n := range len(good) {
+		xzMaxDict(good[:n])
+	}
+}
+
+// TestXZScanRealModules checks the container walk against every .ko.xz
+// of the unpacked Debian kernels: all are accepted, and their dictionary
+// is the one the real decoder needs.
+func TestXZScanRealModules(t *testing.T) {
+	// Debian compresses modules with xz from 6.12 on; 7.x ships them
+	// under usr/lib/modules.
+	t.Run("6.12", func(t *testing.T) { xzScanTree(t, debianModules(t, "6.12.117+deb12")) })
+	t.Run("7.2", func(t *testing.T) {
+		abi := "7.2.13+deb14-amd64"
+		dir := filepath.Join("..", ".cache", "kernels", abi, "usr", "lib", "modules", abi)
+		if _, err := os.Stat(dir); err != nil {
+			t.Skipf("%s not unpacked", dir)
+		}
+		xzScanTree(t, dir)
+	})
+}
+
+func xzScanTree(t *testing.T, dir string) {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".ko.xz") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dict, err := xzMaxDict(data)
+		if err != nil || dict > 8<<20 {
+			t.Errorf("%s: dict %d, %v", p, dict, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n < 1000 {
+		t.Fatalf("%d files, %v", n, err)
 	}
 }
 
@@ -470,5 +574,40 @@ func TestHostileCacheFiles(t *testing.T) {
 	}
 	if _, ok := readIndex("/dev/zero"); ok {
 		t.Error("/dev/zero read as an index entry")
+	}
+}
+
+// TestTooManyLinesOrSymbols: a file of tiny lines under its size cap is
+// refused by line count before its parsed form outgrows it.
+func TestTooManyLinesOrSymbols(t *testing.T) {
+	data := bytes.Repeat([]byte("0 t a\n"), maxLines+1)
+	for name, parse := range map[string]func() error{
+		"kallsyms":   func() error { _, err := parseKallsyms("kallsyms", data); return err },
+		"System.map": func() error { _, err := parseSystemMap("System.map", data); return err },
+		"ftrace": func() error {
+			_, err := parseFilterFunctions("ftrace", bytes.Repeat([]byte("a\n"), maxLines+1))
+			return err
+		},
+	} {
+		if err := parse(); err == nil || !strings.Contains(err.Error(), ":4194305: more than 4194304 lines") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// An ELF symbol table of maxSymbols+1 entries.
+	ko := realModule(t)
+	f, err := openELF("x.ko", &bytesReaderAt{ko}, int64(len(ko)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.sections {
+		if f.sections[i].typ == shtSymtab {
+			f.sections[i].size = (maxSymbols + 1) * symSize
+			f.sections[i].off = 0
+		}
+	}
+	f.data = make([]byte, (maxSymbols+1)*symSize)
+	f.size = int64(len(f.data))
+	if _, err := f.symbols(); err == nil || !strings.Contains(err.Error(), "more than the 4194304 allowed") {
+		t.Errorf("ELF: %v", err)
 	}
 }

@@ -41,6 +41,18 @@ func parseErr(file string, line int, format string, args ...any) error {
 // file contents appear in diagnostics only this way.
 func excerpt(s string) string { return safeio.Excerpt(s) }
 
+// hasControl reports control characters (C0, DEL) in a name read from an
+// input. Kernel symbol and module names never hold them, and a name that
+// did would carry terminal escapes into every later diagnostic.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // Compression magic numbers, checked on content rather than on file names so
 // that a renamed file is still read correctly.
 var (
@@ -90,9 +102,9 @@ func decompressedLimitOf(kind string) int64 {
 	return inputLimits[kind]
 }
 
-// maxXZDict bounds the LZMA2 dictionary an xz file may ask for: the xz
+// maxXZDict bounds the LZMA2 dictionary an xz block may ask for: the xz
 // reader allocates it up front, so a 60-byte file could otherwise claim
-// 1.5 GiB. xz -9 uses 64 MiB; kbuild compresses modules with 1 MiB.
+// 4 GiB per block. xz -9 uses 64 MiB; Debian's .ko.xz files use 1 MiB.
 const maxXZDict = 256 << 20
 
 // reader reads the inputs of one load. All of its compressed files draw on
@@ -138,7 +150,11 @@ func (rd *reader) decompress(kind, path string, raw []byte) ([]byte, error) {
 		defer zr.Close()
 		r = zr
 	case bytes.HasPrefix(raw, xzMagic):
-		if dict, ok := xzDictSize(raw); ok && dict > maxXZDict {
+		dict, err := xzMaxDict(raw)
+		if err != nil {
+			return nil, parseErr(path, 0, "bad xz data: %v", err)
+		}
+		if dict > maxXZDict {
 			return nil, parseErr(path, 0, "xz data asks for a %s dictionary, more than the %s allowed",
 				safeio.Size(dict), safeio.Size(maxXZDict))
 		}
@@ -175,49 +191,181 @@ func (rd *reader) decompress(kind, path string, raw []byte) ([]byte, error) {
 	return out, nil
 }
 
-// xzDictSize reads the LZMA2 dictionary size of an xz stream's first
-// block: stream header (12 bytes), block header size, block flags, the
-// optional compressed and uncompressed sizes, then the first filter's id
-// (0x21 for LZMA2), its property size (1) and the dictionary byte. Later
-// blocks are bounded by the same allocation in practice: xz writes one
-// dictionary size per stream.
-func xzDictSize(raw []byte) (int64, bool) {
-	b := raw[min(len(raw), 12):]
-	if len(b) < 2 || b[0] == 0 {
-		return 0, false
-	}
-	flags := b[1]
-	p := b[2:min(len(b), int(b[0])*4+4)]
-	skip := func() bool { // one multibyte integer
+// xzMaxDict walks the xz container (the .xz file format, version 1.2.0)
+// without decompressing anything and returns the largest LZMA2 dictionary
+// any block asks for. The xz reader allocates each block's dictionary as
+// soon as it reads the block header, so one small file with many blocks
+// that each claim 3 GiB would otherwise cost gigabytes. LZMA2 chunk
+// headers carry their compressed sizes, which lets the walk skip a block
+// without a header size field. An error means the container is malformed.
+func xzMaxDict(raw []byte) (int64, error) {
+	var maxDict int64
+	p := raw
+	bad := func(what string) (int64, error) { return 0, fmt.Errorf("malformed xz container: %s", what) }
+	varint := func() (uint64, bool) {
+		var v uint64
 		for i := 0; i < len(p) && i < 9; i++ {
+			v |= uint64(p[i]&0x7f) << (7 * i)
 			if p[i]&0x80 == 0 {
 				p = p[i+1:]
-				return true
+				return v, true
 			}
 		}
-		return false
-	}
-	if flags&0x40 != 0 && !skip() {
 		return 0, false
 	}
-	if flags&0x80 != 0 && !skip() {
-		return 0, false
+	for streams := 0; len(p) > 0; streams++ {
+		if streams > 0 {
+			// Stream padding: zero bytes in groups of four.
+			for len(p) >= 4 && p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0 {
+				p = p[4:]
+			}
+			if len(p) == 0 {
+				break
+			}
+		}
+		if len(p) < 12 || !bytes.HasPrefix(p, xzMagic) {
+			return bad("no stream header")
+		}
+		checkID := int(p[7] & 0x0f)
+		checkSize := 0
+		if checkID > 0 {
+			checkSize = 4 << ((checkID - 1) / 3)
+		}
+		p = p[12:]
+		for {
+			if len(p) == 0 {
+				return bad("truncated block")
+			}
+			if p[0] == 0 { // index indicator
+				break
+			}
+			blockStart := len(p)
+			hlen := (int(p[0]) + 1) * 4
+			if len(p) < hlen {
+				return bad("truncated block header")
+			}
+			h := p[2 : hlen-4]
+			flags := p[1]
+			p = p[hlen:]
+			rest := p
+			p = h
+			if flags&0x40 != 0 {
+				if _, ok := varint(); !ok {
+					return bad("block header")
+				}
+			}
+			if flags&0x80 != 0 {
+				if _, ok := varint(); !ok {
+					return bad("block header")
+				}
+			}
+			for f := 0; f <= int(flags&3); f++ {
+				id, ok1 := varint()
+				n, ok2 := varint()
+				if !ok1 || !ok2 || n > uint64(len(p)) {
+					return bad("filter flags")
+				}
+				if id == 0x21 {
+					if n != 1 || p[0] > 40 {
+						return bad("LZMA2 properties")
+					}
+					maxDict = max(maxDict, xzDictBytes(p[0]))
+				}
+				p = p[n:]
+			}
+			// LZMA2 chunks up to the end marker.
+			p = rest
+			for {
+				if len(p) == 0 {
+					return bad("truncated LZMA2 data")
+				}
+				c := p[0]
+				var n int
+				switch {
+				case c == 0:
+					n = 1
+				case c == 1 || c == 2:
+					if len(p) < 3 {
+						return bad("truncated LZMA2 chunk")
+					}
+					n = 3 + (int(p[1])<<8 | int(p[2])) + 1
+				case c >= 0x80:
+					if len(p) < 5 {
+						return bad("truncated LZMA2 chunk")
+					}
+					n = 5 + (int(p[3])<<8 | int(p[4])) + 1
+					if c >= 0xc0 {
+						n++ // new properties byte
+					}
+				default:
+					return bad("LZMA2 control byte")
+				}
+				if n > len(p) {
+					return bad("truncated LZMA2 chunk")
+				}
+				p = p[n:]
+				if c == 0 {
+					break
+				}
+			}
+			// Block padding to a multiple of four, then the check.
+			pad := (4 - (blockStart-len(p))%4) % 4
+			if len(p) < pad+checkSize {
+				return bad("truncated block check")
+			}
+			p = p[pad+checkSize:]
+		}
+		// Index: indicator, record count, records, padding, CRC32.
+		indexStart := len(p)
+		p = p[1:]
+		records, ok := varint()
+		if !ok || records > uint64(len(p)) {
+			return bad("index")
+		}
+		for range records {
+			_, ok1 := varint()
+			_, ok2 := varint()
+			if !ok1 || !ok2 {
+				return bad("index")
+			}
+		}
+		pad := (4 - (indexStart-len(p))%4) % 4
+		if len(p) < pad+4+12 {
+			return bad("truncated index or stream footer")
+		}
+		p = p[pad+4+12:]
 	}
-	if len(p) < 3 || p[0] != 0x21 || p[1] != 1 || p[2] > 40 {
-		return 0, false
-	}
-	d := int64(p[2])
-	if d == 40 {
-		return 0xffffffff, true
-	}
-	return (2 | d&1) << (d/2 + 11), true
+	return maxDict, nil
 }
 
-// lines iterates over the lines of data, calling fn with the 1-based line
-// number and the line without its end-of-line bytes. It stops at the first
-// error fn returns.
-func lines(data []byte, fn func(n int, line []byte) error) error {
+// xzDictBytes decodes an LZMA2 dictionary size byte (0-40): 2 or 3
+// shifted by bits/2 + 11, and 40 for 4 GiB - 1.
+func xzDictBytes(bits byte) int64 {
+	if bits == 40 {
+		return 0xffffffff
+	}
+	return (2 | int64(bits)&1) << (bits/2 + 11)
+}
+
+// maxLines bounds the lines of a text input, and maxSymbols the symbols
+// of an ELF file. Every line or symbol costs a few dozen bytes once
+// parsed, so a file of tiny lines under its size cap could otherwise take
+// gigabytes. A Debian 6.1 kallsyms has about 100,000 vmlinux symbols and
+// 200,000 lines with every module loaded; its vmlinux, 150,000 symbols.
+const (
+	maxLines   = 1 << 22
+	maxSymbols = 1 << 22
+)
+
+// lines iterates over the lines of data, the content of file path,
+// calling fn with the 1-based line number and the line without its
+// end-of-line bytes. It stops at the first error fn returns, and after
+// maxLines lines.
+func lines(path string, data []byte, fn func(n int, line []byte) error) error {
 	for n := 1; len(data) > 0; n++ {
+		if n > maxLines {
+			return parseErr(path, n, "more than %d lines: far larger than any kernel build file", maxLines)
+		}
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]

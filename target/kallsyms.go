@@ -73,6 +73,9 @@ func parseSymbolLine(path string, n int, line string, allowModule bool) (kallsym
 	if len(f[2]) >= ksymNameLen {
 		return l, parseErr(path, n, "symbol name longer than KSYM_NAME_LEN (%d)", ksymNameLen)
 	}
+	if hasControl(f[2]) {
+		return l, parseErr(path, n, "symbol name %s holds control characters", excerpt(f[2]))
+	}
 	l.addr, l.typ, l.name = addr, f[1][0], f[2]
 	if len(f) == 4 {
 		m := f[3]
@@ -80,6 +83,9 @@ func parseSymbolLine(path string, n int, line string, allowModule bool) (kallsym
 			return l, parseErr(path, n, "bad module column %s (want [name])", excerpt(m))
 		}
 		l.module = m[1 : len(m)-1]
+		if hasControl(l.module) {
+			return l, parseErr(path, n, "module name %s holds control characters", excerpt(l.module))
+		}
 	}
 	return l, nil
 }
@@ -89,7 +95,7 @@ func parseKallsyms(path string, data []byte) (*Kallsyms, error) {
 	vm := &Object{Name: VmlinuxName, Path: path, Source: "kallsyms"}
 	ks := &Kallsyms{Vmlinux: vm, Modules: map[string]*Object{}}
 	allZero := true
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		if len(bytes.TrimSpace(b)) == 0 {
 			return nil
 		}
@@ -162,7 +168,7 @@ func parseSystemMap(path string, data []byte) (*Object, error) {
 	}
 	text := string(data)
 	var syms []nmSymbol
-	err := lines(data, func(n int, b []byte) error {
+	err := lines(path, data, func(n int, b []byte) error {
 		if len(bytes.TrimSpace(b)) == 0 {
 			return nil
 		}

@@ -97,6 +97,9 @@ func parseModule(path string, r io.ReaderAt, size int64, rules moduleRules) (*Ob
 		o.Name = moduleNameFromPath(path)
 	}
 	o.Name = ModuleName(o.Name)
+	if hasControl(o.Name) || o.Name == "" {
+		return nil, parseErr(path, 0, "bad module name %s in .modinfo", excerpt(o.Name))
+	}
 
 	syms, traced, err := f.symbolsTraced()
 	if err != nil {

@@ -33,7 +33,7 @@ func ReadSymvers(path string) ([]Export, error) {
 // namespace (possibly empty). Older four-column files are accepted.
 func parseSymvers(path string, data []byte) ([]Export, error) {
 	var out []Export
-	err := lines(data, func(n int, line []byte) error {
+	err := lines(path, data, func(n int, line []byte) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			return nil
 		}
@@ -50,6 +50,9 @@ func parseSymvers(path string, data []byte) ([]Export, error) {
 		}
 		if !strings.HasPrefix(f[3], "EXPORT_SYMBOL") {
 			return parseErr(path, n, "bad export type %s", excerpt(f[3]))
+		}
+		if hasControl(f[1]) || hasControl(f[2]) || (len(f) == 5 && hasControl(f[4])) {
+			return parseErr(path, n, "control characters in symbol %s, module %s or namespace", excerpt(f[1]), excerpt(f[2]))
 		}
 		e := Export{CRC: uint32(crc), Symbol: f[1], Module: f[2], Type: f[3]}
 		if len(f) == 5 {
