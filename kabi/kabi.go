@@ -133,11 +133,11 @@ func CheckFuncName(name string) string {
 	if len(name) >= KsymNameLen {
 		return fmt.Sprintf("the name is %d characters long; the kernel refuses names of %d or more (KSYM_NAME_LEN)", len(name), KsymNameLen)
 	}
-	base, suffix, _ := strings.Cut(name, ".")
+	base, suffix, dotted := strings.Cut(name, ".")
 	if !IsCIdent(base) {
 		return fmt.Sprintf("%q is not a C identifier", base)
 	}
-	if suffix != "" {
+	if dotted {
 		for _, part := range strings.Split(suffix, ".") {
 			if part == "" || !isIdentChars(part) {
 				return fmt.Sprintf("%q is not a C identifier or a compiler clone suffix such as \".isra.0\"", name)

@@ -56,6 +56,19 @@ func plural(n int, word string) string {
 // JSON plan is made of.
 func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 	c := colours(colour)
+	for _, k := range p.Kernels {
+		how := "its release's line"
+		switch {
+		case k.Line.Override:
+			how = "chosen by the kernel block"
+		case !k.Line.Exact:
+			how = "the nearest line modelled"
+		}
+		fmt.Fprintf(w, "%sKernel %s%s (%s): livepatch core of Linux %s, verified on %s (%s)\n", c.bold, k.Name, c.reset, k.Release, k.Line.Name, k.Line.Verified, how)
+	}
+	if len(p.Kernels) > 0 {
+		fmt.Fprintln(w)
+	}
 	for _, l := range p.Livepatches {
 		mode := "replace"
 		if !l.Replace {
@@ -123,6 +136,9 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 				}
 				fmt.Fprintf(w, "     %s%s %-*s%s  %s -> %s\n", col, ch.Kind, width, ch.Function, c.reset, ch.From, ch.To)
 			}
+			if view := sysfsText(s.Sysfs); view != "" {
+				fmt.Fprintf(w, "     sysfs: %s\n", view)
+			}
 			for _, i := range s.Diagnostics {
 				d := p.Diagnostics[i]
 				col := c.red
@@ -155,4 +171,28 @@ func listOrNone(items []string) string {
 		return "nothing"
 	}
 	return strings.Join(items, ", ")
+}
+
+// sysfsText shows the attributes of /sys/kernel/livepatch that only some
+// kernel lines have (replace from 6.12, stack_order from 7.x), or "" on a
+// line without them.
+func sysfsText(view []plan.SysfsPatch) string {
+	var parts []string
+	for _, sp := range view {
+		var attrs []string
+		if sp.Replace != nil {
+			r := 0
+			if *sp.Replace {
+				r = 1
+			}
+			attrs = append(attrs, fmt.Sprintf("replace=%d", r))
+		}
+		if sp.StackOrder > 0 {
+			attrs = append(attrs, fmt.Sprintf("stack_order=%d", sp.StackOrder))
+		}
+		if len(attrs) > 0 {
+			parts = append(parts, sp.Module+" ("+strings.Join(attrs, ", ")+")")
+		}
+	}
+	return strings.Join(parts, "; ")
 }

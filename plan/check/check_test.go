@@ -301,7 +301,15 @@ func TestRelocationsOnce(t *testing.T) {
 	lp2 := release("lp-2", false, 10, []string{"b"}, fn{"ext4", "ext4_x", "e2", "b"})
 	lp2.Builds[0].Modules[0].Objects[0].Symbols = []*plan.Symbol{{Name: "ext4_static"}}
 
-	p := &plan.Plan{Livepatches: []*plan.Livepatch{lp, lp2}}
+	// A third build on a 6.12 kernel, which clears module relocations
+	// when the module goes, is never warned about.
+	cleared := &plan.Build{Kernel: "new", Modules: []*plan.Module{{Name: "lp_3", Objects: []*plan.Object{{Name: "xfs", Symbols: []*plan.Symbol{{Name: "xfs_static"}}}}}}}
+	lp3 := &plan.Livepatch{Name: "lp-3", Builds: []*plan.Build{cleared}}
+	p := &plan.Plan{Livepatches: []*plan.Livepatch{lp, lp2, lp3}, Kernels: []*plan.Kernel{
+		{Name: kernel, Line: plan.Line{Name: "6.1"}},
+		{Name: "other", Line: plan.Line{Name: "6.1"}},
+		{Name: "new", Line: plan.Line{Name: "6.12", ClearsModuleRelocs: true}},
+	}}
 	got := Run(p, RelocationsOnce)
 	checkFindings(t, got,
 		want{diag.RelocationsOnce, rng(42), 0, []string{`livepatch "lp-1" refers to nfsd_static, nfsd_other of module "nfsd" through .klp.rela.nfsd sections`}},
@@ -344,6 +352,7 @@ func TestApply(t *testing.T) {
 	second.Steps[0].Expect, second.Steps[0].ExpectRange = kabi.ExpectRefused, rng(60)
 	p.Deployments = append(p.Deployments, second)
 	p.Diagnostics = diag.Diagnostics{diag.Errorf(diag.SymbolNotFound, nil, "earlier", "from resolve")}
+	p.Kernels = []*plan.Kernel{{Name: kernel, Line: plan.Line{Name: "6.1"}}}
 
 	Apply(p)
 	codes := p.Diagnostics.Codes()

@@ -6,7 +6,9 @@
 // Version history:
 //   - 1.0: the first format.
 //   - 1.1: diagnostics gain "code" and "related"; a step's diagnostics no
-//     longer carry the step's place in the detail text (it is in related).
+//     longer carry the step's place in the detail text (it is in related);
+//     kernels gain "line" (the modelled kernel line), steps "sysfs" (what
+//     /sys/kernel/livepatch shows, with the line's attributes).
 package planjson
 
 import (
@@ -79,6 +81,28 @@ type Kernel struct {
 	Config   string `json:"config,omitempty"`
 	Vmlinux  string `json:"vmlinux,omitempty"`
 	Resolved bool   `json:"resolved"`
+	Line     Line   `json:"line"`
+}
+
+// Line is the kernel line whose livepatch core models a kernel build.
+type Line struct {
+	Name               string `json:"name"`
+	Verified           string `json:"verified"`
+	Exact              bool   `json:"exact"`
+	Override           bool   `json:"override"`
+	ClearsModuleRelocs bool   `json:"clears_module_relocs"`
+	SysfsReplace       bool   `json:"sysfs_replace"`
+	SysfsStackOrder    bool   `json:"sysfs_stack_order"`
+}
+
+// SysfsPatch is /sys/kernel/livepatch/<patch>; replace and stack_order
+// appear where the kernel's line has them.
+type SysfsPatch struct {
+	Module     string `json:"module"`
+	Enabled    bool   `json:"enabled"`
+	Transition bool   `json:"transition"`
+	Replace    *bool  `json:"replace,omitempty"`
+	StackOrder int    `json:"stack_order,omitempty"`
 }
 
 // Fix is a fix as written.
@@ -226,6 +250,7 @@ type Step struct {
 	Functions   map[string]string `json:"functions"`
 	Changes     []*Change         `json:"changes"`
 	Enabled     []string          `json:"enabled"`
+	Sysfs       []*SysfsPatch     `json:"sysfs"`
 	Loaded      []string          `json:"loaded"`
 	Diagnostics []int             `json:"diagnostics"`
 }
@@ -247,7 +272,9 @@ func From(p *plan.Plan) *Plan {
 	}
 	for _, k := range p.Kernels {
 		out.Kernels = append(out.Kernels, &Kernel{Name: k.Name, Release: k.Release, Arch: k.Arch, Vermagic: k.Vermagic,
-			Headers: k.Headers, Source: k.Source, Config: k.Config, Vmlinux: k.Vmlinux, Resolved: k.Resolved})
+			Headers: k.Headers, Source: k.Source, Config: k.Config, Vmlinux: k.Vmlinux, Resolved: k.Resolved,
+			Line: Line{Name: k.Line.Name, Verified: k.Line.Verified, Exact: k.Line.Exact, Override: k.Line.Override,
+				ClearsModuleRelocs: k.Line.ClearsModuleRelocs, SysfsReplace: k.Line.SysfsReplace, SysfsStackOrder: k.Line.SysfsStackOrder}})
 	}
 	for _, f := range p.Fixes {
 		out.Fixes = append(out.Fixes, fix(f))
@@ -344,6 +371,10 @@ func deployment(d *plan.Deployment) *Deployment {
 		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Expect: string(s.Expect),
 			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions), Changes: []*Change{},
 			Enabled: nonNil(s.Enabled), Loaded: nonNil(s.Loaded), Diagnostics: append([]int{}, s.Diagnostics...)}
+		js.Sysfs = []*SysfsPatch{}
+		for _, sp := range s.Sysfs {
+			js.Sysfs = append(js.Sysfs, &SysfsPatch{Module: sp.Module, Enabled: sp.Enabled, Transition: sp.Transition, Replace: sp.Replace, StackOrder: sp.StackOrder})
+		}
 		for _, c := range s.Changes {
 			js.Changes = append(js.Changes, &Change{Kind: string(c.Kind), Function: c.Function, From: c.From.String(), To: c.To.String()})
 		}

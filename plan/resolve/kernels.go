@@ -131,7 +131,7 @@ func (r *resolver) loadSymbols(k *lang.Kernel) *target.Build {
 		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Modules: k.Modules.Get(),
 		Symvers: k.Symvers.Get(), Config: k.Config.Get(), Ftrace: k.Ftrace.Get(),
 	}
-	b, err := target.LoadCached(spec, target.Options{NoCache: r.opts.NoCache})
+	b, err := target.LoadCached(spec, target.Options{NoCache: r.opts.NoCache, Budget: r.budget})
 	if err != nil {
 		rng := k.DeclRange
 		for _, p := range k.Inputs() {

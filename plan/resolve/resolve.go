@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/internal/safeio"
 	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
@@ -32,6 +33,9 @@ type Result struct {
 }
 
 type resolver struct {
+	// budget bounds the bytes decompressed while reading every kernel
+	// build of the run together.
+	budget *safeio.Budget
 	cfg    *lang.Config
 	opts   Options
 	diags  diag.Diagnostics
@@ -41,7 +45,7 @@ type resolver struct {
 // Resolve resolves a configuration whose references hold (lang reported
 // no errors).
 func Resolve(cfg *lang.Config, opts Options) (*Result, diag.Diagnostics) {
-	r := &resolver{cfg: cfg, opts: opts, builds: map[string]*KernelBuild{}}
+	r := &resolver{cfg: cfg, opts: opts, builds: map[string]*KernelBuild{}, budget: safeio.NewBudget(safeio.DefaultBudget)}
 	out := &Result{Kernels: []*plan.Kernel{}, Fixes: []*plan.Fix{}, Livepatches: []*plan.Livepatch{}, Builds: r.builds}
 	for _, k := range cfg.Kernels {
 		out.Kernels = append(out.Kernels, r.kernel(k))

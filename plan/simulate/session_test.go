@@ -148,3 +148,4 @@ func TestChanges(t *testing.T) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 }
+func (fakeKernel) Line() klp.Line { return klp.Line6_1 }
