@@ -157,11 +157,12 @@ headers_do() {
   tmp=$(mktemp -d "$cache/headers/.$rel.XXXXXX")
   for p in "linux-headers-$rel" "$common" "$kbuild"; do dpkg -x "$(debfile "$p")" "$tmp"; done
   # Debian's per-flavour Makefile includes the -common one by its installed, absolute
-  # path; point it at the unpacked copy (the scripts and tools links are relative).
+  # path; make it relative to the Makefile itself, so the unpacked copy works wherever
+  # the cache is (the scripts and tools links are relative already).
   local mk="$tmp/usr/src/linux-headers-$rel/Makefile"
   [ -f "$mk" ] || { rm -rf "$tmp"; die "linux-headers-$rel has no Makefile"; }
-  sed -i "s|^include /usr/src/|include $dest/usr/src/|" "$mk"
-  grep -q "^include $dest/usr/src/$common/Makefile" "$mk" || { rm -rf "$tmp"; die "unexpected $mk: $(head -n3 "$mk")"; }
+  grep -qx "include /usr/src/$common/Makefile" "$mk" || { rm -rf "$tmp"; die "unexpected linux-headers-$rel Makefile: $(head -n3 "$mk")"; }
+  echo "include \$(dir \$(lastword \$(MAKEFILE_LIST)))../$common/Makefile" >"$mk"
   [ -e "$tmp/usr/src/linux-headers-$rel/scripts/Makefile.build" ] || { rm -rf "$tmp"; die "$kbuild did not provide scripts/ for $rel"; }
   publish "$tmp" "$dest"
   say "unpacked linux-headers-$rel, $common and $kbuild into $dest"
