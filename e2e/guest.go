@@ -181,6 +181,8 @@ finish() {
 }
 
 rec - - cmdline "$(cat /proc/cmdline)"
+read -r up _ < /proc/uptime
+rec - - uptime "$up"
 `
 
 // guestFile is one file of the initramfs.

@@ -68,10 +68,43 @@ type want struct {
 	modules []string          // loaded modules, exactly; nil skips the check
 }
 
+// replaces lists the test livepatches built with .replace = true.
+var replaces = map[string]bool{
+	"lp_probe_all": true, "lp_state_v1": true, "lp_state_v2": true, "lp_version_replace": true,
+}
+
+// wantSysfs returns the livepatch attributes that only some kernel lines
+// have, as the guest records them, for the patches listed in sysfs:
+//
+//   - replace (6.12 and 7.x; replace_show, kernel/livepatch/core.c): the
+//     patch's .replace flag, 0 or 1; 6.1 has no such file.
+//   - stack_order (7.x; stack_order_show, kernel/livepatch/core.c): the
+//     patch's 1-based position in klp_patches, the order patches were
+//     enabled in, renumbered when one leaves. The scenarios enable patches in
+//     the order of their names, so the position in the sorted list is the
+//     stack order.
+func wantSysfs(line string, patches []SysfsPatch) map[string]string {
+	if line == "6.1" || len(patches) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for i, p := range patches {
+		r := "0"
+		if replaces[p.Name] {
+			r = "1"
+		}
+		m[p.Name+"/replace"] = r
+		if line != "6.12" {
+			m[p.Name+"/stack_order"] = fmt.Sprint(i + 1)
+		}
+	}
+	return m
+}
+
 func lp(name string) SysfsPatch { return SysfsPatch{Name: name, Enabled: true} }
 
 // check compares an observation with what is expected of it.
-func check(t *testing.T, scenario string, i int, ob Observation, w want) {
+func check(t *testing.T, line, scenario string, i int, ob Observation, w want) {
 	t.Helper()
 	where := fmt.Sprintf("%s, step %d (%s)", scenario, i+1, ob.Step)
 	if ob.OK != w.ok {
@@ -97,15 +130,33 @@ func check(t *testing.T, scenario string, i int, ob Observation, w want) {
 	if w.modules != nil && !reflect.DeepEqual(ob.Modules, w.modules) {
 		t.Errorf("%s: modules = %v, want %v", where, ob.Modules, w.modules)
 	}
+	if ws := wantSysfs(line, w.patches); !reflect.DeepEqual(ob.Sysfs, ws) {
+		t.Errorf("%s: sysfs attributes on %s = %v, want %v", where, line, ob.Sysfs, ws)
+	}
 }
 
-// TestRealKernel boots the real kernel once and checks what its livepatch
-// core does in the situations the planner models.
+// TestRealKernel boots the real kernel of every kernel line that is ready
+// (LinesForTest), once per line, and checks what its livepatch core does in
+// the situations the planner models, and the sysfs attributes that differ
+// between lines.
 func TestRealKernel(t *testing.T) {
-	env := EnvForTest(t)
+	for _, env := range LinesForTest(t) {
+		name := env.Line
+		if name == "" {
+			name = env.KernelRelease
+		}
+		t.Run(name, func(t *testing.T) { realKernelSuite(t, env) })
+	}
+}
+
+// realKernelSuite runs TestRealKernel's scenarios on one kernel, in one boot.
+func realKernelSuite(t *testing.T, env Env) {
+	env.Log = t.Logf
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	start := time.Now()
 	kos := buildTestModules(ctx, t, env)
+	t.Logf("%s: modules built in %s", env.KernelRelease, time.Since(start).Round(time.Second/10))
 	mods := func(names ...string) map[string]string {
 		m := map[string]string{}
 		for _, n := range names {
@@ -163,6 +214,23 @@ func TestRealKernel(t *testing.T) {
 			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a"), lp("lp_cmdline_b")}, funcs: map[string]string{cmdline: id("lp_cmdline_b", "cmdline_proc_show")}},
 			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a")}, funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show")}},
 			{ok: true, funcs: map[string]string{cmdline: orig}, modules: []string{"lp_cmdline_a", "lp_cmdline_b"}},
+		},
+	}, {
+		// Disabling a patch that is not the last one enabled is allowed
+		// (the stacking order was dropped in 5.1); on 7.x the remaining
+		// patch's stack_order becomes 1.
+		sc: Scenario{
+			Name:    "stack-order",
+			Modules: mods("lp_cmdline_a", "lp_cmdline_b"),
+			Steps:   []Step{load("lp_cmdline_a"), load("lp_cmdline_b"), disable("lp_cmdline_a")},
+			Observe: []string{cmdline},
+		},
+		setup: map[string]string{cmdline: orig},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a")}, funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show")}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a"), lp("lp_cmdline_b")}, funcs: map[string]string{cmdline: id("lp_cmdline_b", "cmdline_proc_show")}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_b")}, funcs: map[string]string{cmdline: id("lp_cmdline_b", "cmdline_proc_show")},
+				modules: []string{"lp_cmdline_a", "lp_cmdline_b"}},
 		},
 	}, {
 		sc: Scenario{
@@ -245,9 +313,9 @@ func TestRealKernel(t *testing.T) {
 		scenarios[i] = tc.sc
 		steps += len(tc.sc.Steps)
 	}
-	start := time.Now()
+	start = time.Now()
 	results, err := Run(ctx, env, scenarios...)
-	t.Logf("%d scenarios, %d steps: %s", len(scenarios), steps, time.Since(start).Round(time.Second/10))
+	t.Logf("%s: %d scenarios, %d steps: %s", env.KernelRelease, len(scenarios), steps, time.Since(start).Round(time.Second/10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +332,7 @@ func TestRealKernel(t *testing.T) {
 			continue
 		}
 		for j, w := range tc.steps {
-			check(t, tc.sc.Name, j, r.Steps[j], w)
+			check(t, env.Line, tc.sc.Name, j, r.Steps[j], w)
 		}
 	}
 }

@@ -69,6 +69,7 @@ func Run(ctx context.Context, env Env, scenarios ...Scenario) ([]Result, error) 
 		if perr != nil {
 			return results, fmt.Errorf("boot %d: the guest's results are damaged: %w; logs kept in %s", boot, perr, out.dir)
 		}
+		env.logf("boot %d of %s: /init after %ss of guest time, %s in all", boot, env.KernelRelease, initUptime(recs), out.elapsed.Round(time.Second/10))
 		groups, cmdline := groupRecords(recs)
 		first, keep := next, false
 		for s := next; s < len(scenarios); s++ {
@@ -264,4 +265,15 @@ func (env Env) logf(format string, args ...any) {
 	if env.Log != nil {
 		env.Log(format, args...)
 	}
+}
+
+// initUptime returns the guest's uptime in seconds when its /init started,
+// as the guest recorded it, or "?".
+func initUptime(recs []Record) string {
+	for _, r := range recs {
+		if r.Scenario < 0 && r.Key == "uptime" {
+			return r.Value
+		}
+	}
+	return "?"
 }
