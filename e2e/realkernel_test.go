@@ -14,7 +14,7 @@ import (
 // testModules are the livepatch modules under testdata/.
 var testModules = []string{
 	"lp_cmdline_a", "lp_cmdline_b", "lp_version_replace", "lp_meminfo",
-	"lp_state_v1", "lp_state_v2", "lp_probe_ag", "lp_probe_all",
+	"lp_state_v1", "lp_state_v2", "lp_probe_ag", "lp_probe_all", "lp_probe_rela",
 }
 
 // buildTestModules builds the probe and the test livepatches, two at a time,
@@ -67,6 +67,31 @@ type want struct {
 	funcs   map[string]string // watched functions, exactly
 	modules []string          // loaded modules, exactly; nil skips the check
 }
+
+// reloadAfterRelocation is the outcome of loading klpc_probe again while
+// lp_probe_rela, which was relocated against its first load, stays loaded.
+//
+//   - 6.1: klp_cleanup_module_patches_limited leaves the klp relocations in
+//     place when the module goes; the second load finds a nonzero value
+//     where apply_relocate_add (arch/x86/kernel/module.c) writes, so
+//     klp_module_coming fails and the module load with it: ENOEXEC.
+//   - 6.12 and 7.x: klp_cleanup_module_patches_limited calls
+//     klp_clear_object_relocs (clear_relocate_add) when the module goes: it
+//     loads again and is patched again.
+func reloadAfterRelocation(line, patched string) want {
+	p := []SysfsPatch{lp("lp_probe_rela")}
+	if line == "6.1" {
+		return want{ok: false, errno: "ENOEXEC", kmsg: "failed to initialize patch 'lp_probe_rela'",
+			patches: p, funcs: map[string]string{probeKey("klpc_probe_alpha"): Absent, probeKey("klpc_probe_beta"): Absent},
+			modules: []string{"lp_probe_rela"}}
+	}
+	return want{ok: true, kmsg: "applying patch 'lp_probe_rela' to loading module 'klpc_probe'", patches: p,
+		funcs:   map[string]string{probeKey("klpc_probe_alpha"): patched, probeKey("klpc_probe_beta"): Original},
+		modules: []string{"klpc_probe", "lp_probe_rela"}}
+}
+
+// probeKey is the key of a watched function of the probe module.
+func probeKey(fn string) string { return ProbeModule + ":" + fn }
 
 // replaces lists the test livepatches built with .replace = true.
 var replaces = map[string]bool{
@@ -286,6 +311,23 @@ func realKernelSuite(t *testing.T, env Env) {
 				funcs: map[string]string{alpha: Absent, beta: Absent, gamma: Absent, delta: Absent}},
 			{ok: true, patches: []SysfsPatch{lp("lp_probe_ag")},
 				funcs: map[string]string{alpha: id("lp_probe_ag", "klpc_probe_alpha"), beta: orig, gamma: id("lp_probe_ag", "klpc_probe_gamma"), delta: orig}},
+		},
+	}, {
+		// A module that a loaded livepatch has relocated against goes and
+		// comes back (klp_cleanup_module_patches_limited, core.c).
+		sc: Scenario{
+			Name:    "reloc-reload",
+			Modules: mods("lp_probe_rela", ProbeModule),
+			Steps:   []Step{load("lp_probe_rela"), modLoad(ProbeModule), modUnload(ProbeModule), modLoad(ProbeModule)},
+			Observe: []string{alpha, beta},
+		},
+		setup: map[string]string{alpha: Absent, beta: Absent},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_rela")}, funcs: map[string]string{alpha: Absent, beta: Absent}},
+			{ok: true, kmsg: "applying patch 'lp_probe_rela' to loading module 'klpc_probe'", patches: []SysfsPatch{lp("lp_probe_rela")},
+				funcs: map[string]string{alpha: id("lp_probe_rela", "klpc_probe_alpha"), beta: orig}},
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_rela")}, funcs: map[string]string{alpha: Absent, beta: Absent}},
+			reloadAfterRelocation(env.Line, id("lp_probe_rela", "klpc_probe_alpha")),
 		},
 	}, {
 		sc: Scenario{
