@@ -66,12 +66,10 @@ publish() {
 
 # ---- apt: the host's sources, and a private configuration for sid ----
 
-# Versions are found with apt-cache; the newest wins (sort -V).
-newest() { # newest APTCACHE-ARGS... -- REGEX
-  local args=() re
-  while [ "$1" != -- ]; do args+=("$1"); shift; done
-  re=$2
-  "${args[@]}" search --names-only "$re" 2>/dev/null | cut -d' ' -f1 | grep -E "$re" | sort -V | tail -n1
+# Versions are found by package name (apt-cache pkgnames PREFIX, a fast prefix lookup);
+# the newest wins (sort -V).
+newest() { # newest APTCACHE-COMMAND PREFIX REGEX
+  "$1" pkgnames "$2" 2>/dev/null | grep -E "$3" | sort -V | tail -n1 || true
 }
 
 sid=$cache/apt-sid
@@ -211,8 +209,8 @@ for line in "$@"; do
     ;;
   6.12)
     re='^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$'
-    img=$(newest apt-cache -- "$re")
-    [ -n "$img" ] || { host_update; img=$(newest apt-cache -- "$re"); }
+    img=$(newest apt-cache linux-image-6.12. "$re")
+    [ -n "$img" ] || { host_update; img=$(newest apt-cache linux-image-6.12. "$re"); }
     [ -n "$img" ] || die "the machine's apt sources serve no linux-image-6.12.*+deb12-amd64-unsigned (bookworm-security)"
     rel=${img#linux-image-}; rel=${rel%-unsigned}
     ver=${rel%-amd64}          # 6.12.117+deb12
@@ -225,7 +223,7 @@ for line in "$@"; do
   7.2)
     sid_update
     re='^linux-binary-7\.2\.[0-9]+\+deb[0-9]+-amd64$'
-    bin=$(newest sid_cache -- "$re")
+    bin=$(newest sid_cache linux-binary-7.2. "$re")
     [ -n "$bin" ] || die "Debian sid serves no linux-binary-7.2.*-amd64"
     rel=${bin#linux-binary-}
     image "$rel" sid "$bin" "linux-modules-$rel"
