@@ -15,6 +15,7 @@ import (
 var testModules = []string{
 	"lp_cmdline_a", "lp_cmdline_b", "lp_version_replace", "lp_meminfo",
 	"lp_state_v1", "lp_state_v2", "lp_probe_ag", "lp_probe_all", "lp_probe_rela",
+	"lp_dup_func",
 }
 
 // buildTestModules builds the probe and the test livepatches, two at a time,
@@ -88,6 +89,16 @@ func reloadAfterRelocation(line, patched string) want {
 	return want{ok: true, kmsg: "applying patch 'lp_probe_rela' to loading module 'klpc_probe'", patches: p,
 		funcs:   map[string]string{probeKey("klpc_probe_alpha"): patched, probeKey("klpc_probe_beta"): Original},
 		modules: []string{"klpc_probe", "lp_probe_rela"}}
+}
+
+// initEEXIST is how insmod reports a module init function's -EEXIST: as it
+// is on 6.1 and 6.12; as EBUSY on 7.x, whose do_init_module
+// (kernel/module/main.c) keeps EEXIST for "a module of that name is loaded".
+func initEEXIST(line string) string {
+	if line == "6.1" || line == "6.12" {
+		return "EEXIST"
+	}
+	return "EBUSY"
 }
 
 // probeKey is the key of a watched function of the probe module.
@@ -294,6 +305,19 @@ func realKernelSuite(t *testing.T, env Env) {
 			{ok: false, errno: "EINVAL", kmsg: "is not compatible with the already installed livepatches",
 				patches: []SysfsPatch{lp("lp_state_v2")}, funcs: map[string]string{cmdline: id("lp_state_v2", "cmdline_proc_show")},
 				modules: []string{"lp_state_v2"}},
+		},
+	}, {
+		// Two klp_funcs with one sysfs name: klp_init_func's kobject_add
+		// fails with -EEXIST, and the module with it.
+		sc: Scenario{
+			Name:    "dup-func",
+			Modules: mods("lp_dup_func"),
+			Steps:   []Step{load("lp_dup_func")},
+			Observe: []string{cmdline},
+		},
+		setup: map[string]string{cmdline: orig},
+		steps: []want{
+			{ok: false, errno: initEEXIST(env.Line), funcs: map[string]string{cmdline: orig}, modules: []string{}},
 		},
 	}, {
 		sc: Scenario{
