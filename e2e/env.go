@@ -260,6 +260,16 @@ func LinesForTest(t testing.TB) []Env {
 	return envs
 }
 
+// HostHeaders returns Headers as the host sees it: inside Chroot when one is
+// set (for reading Module.symvers or .config, or naming the headers in a
+// klpc kernel block), else Headers itself.
+func (env Env) HostHeaders() string {
+	if env.Chroot == "" {
+		return env.Headers
+	}
+	return filepath.Join(env.Chroot, env.Headers)
+}
+
 // ProbeDir returns the folder holding the probe module's sources.
 func (env Env) ProbeDir() string { return filepath.Join(env.Root, "e2e", "probe") }
 

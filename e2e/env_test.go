@@ -58,3 +58,14 @@ func TestMakeCommand(t *testing.T) {
 		t.Errorf("chroot build: %q, want %q", cmd.Args, want)
 	}
 }
+
+func TestHostHeaders(t *testing.T) {
+	host := Env{Headers: "/usr/src/linux-headers-6.1.0-56-amd64"}
+	if got := host.HostHeaders(); got != host.Headers {
+		t.Errorf("host: %s", got)
+	}
+	chroot := Env{Headers: "/usr/src/linux-headers-7.2.13+deb14-amd64", Chroot: "/c/chroot/7.2.13+deb14-amd64"}
+	if got, want := chroot.HostHeaders(), "/c/chroot/7.2.13+deb14-amd64/usr/src/linux-headers-7.2.13+deb14-amd64"; got != want {
+		t.Errorf("chroot: %s, want %s", got, want)
+	}
+}
