@@ -154,6 +154,13 @@ func observation(sc *Scenario, recs []Record, cmdline string) Observation {
 			if len(f) == 3 {
 				ob.Livepatches = append(ob.Livepatches, SysfsPatch{Name: f[0], Enabled: f[1] == "1", Transition: f[2] == "1"})
 			}
+		case r.Key == "sysfs":
+			if k, v, ok := strings.Cut(r.Value, " "); ok {
+				if ob.Sysfs == nil {
+					ob.Sysfs = map[string]string{}
+				}
+				ob.Sysfs[k] = v
+			}
 		case r.Key == "modules":
 			ob.Modules = strings.Fields(r.Value)
 		case strings.HasPrefix(r.Key, "src:"):

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-
 	"sort"
 	"strings"
 
@@ -19,7 +18,8 @@ import (
 )
 
 // BuildModule builds the kernel module whose sources (a Kbuild file and C
-// sources) are in dir against env.Headers, and returns the path of the .ko.
+// sources) are in dir against env.Headers, on the host or inside env.Chroot,
+// and returns the path of the .ko.
 // dir must build exactly one module.
 //
 // Builds are cached under <cache>/e2e/build/ by a hash of the sources (every
@@ -32,7 +32,7 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "headers %s\nrelease %s\nsources %s\n", env.Headers, env.KernelRelease, sum)
+	fmt.Fprintf(h, "headers %s\nchroot %s\nrelease %s\nsources %s\n", env.Headers, env.Chroot, env.KernelRelease, sum)
 	key := hex.EncodeToString(h.Sum(nil))[:24]
 	buildRoot := filepath.Join(env.Cache, "e2e", "build")
 	final := filepath.Join(buildRoot, key)
@@ -42,7 +42,15 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 	if err := os.MkdirAll(buildRoot, 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(buildRoot, key+".tmp-")
+	// A chroot build works on a copy of the sources inside the chroot.
+	workRoot := buildRoot
+	if env.Chroot != "" {
+		workRoot = filepath.Join(env.Chroot, "build")
+		if err := os.MkdirAll(workRoot, 0o755); err != nil {
+			return "", err
+		}
+	}
+	tmp, err := os.MkdirTemp(workRoot, key+".tmp-")
 	if err != nil {
 		return "", err
 	}
@@ -64,15 +72,11 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 	// module loader cannot resolve is built as its Makefile does: modpost
 	// only warns about them, and klp-convert rewrites them afterwards.
 	convert := needsKlpConvert(filepath.Join(tmp, "manifest.json"))
-	args := []string{"-C", env.Headers, "M=" + tmp, "modules"}
-	if convert {
-		args = append(args, "KBUILD_MODPOST_WARN=1")
-	}
-	cmd := exec.CommandContext(ctx, "make", args...)
+	cmd := makeCommand(ctx, env, tmp, convert)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building module in %s: %v\n%s", dir, err, tail(out.String(), 40))
+		return "", fmt.Errorf("building module in %s for %s: %v\n%s", dir, env.KernelRelease, err, tail(out.String(), 40))
 	}
 	ko, err := singleKo(tmp)
 	if err != nil {
@@ -83,6 +87,18 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 			return "", fmt.Errorf("building module in %s: %v", dir, err)
 		}
 	}
+	if env.Chroot != "" {
+		// Copy the build out of the chroot, to publish it like any other.
+		out, err := os.MkdirTemp(buildRoot, key+".tmp-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(out)
+		if err := copyFiles(tmp, out); err != nil {
+			return "", fmt.Errorf("copying the build of %s out of %s: %w", dir, env.Chroot, err)
+		}
+		tmp = out
+	}
 	// Publish the finished build; another build of the same sources may have
 	// won the race, and its result is as good as ours.
 	if err := os.Rename(tmp, final); err != nil {
@@ -91,6 +107,54 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 		}
 	}
 	return singleKo(final)
+}
+
+// makeCommand returns the kbuild command that builds the module in dir: make
+// on the host, or, with env.Chroot, make inside the chroot, run by chroot(8)
+// in a private mount namespace where /proc is mounted (objtool reads it) and
+// vanishes with the command.
+func makeCommand(ctx context.Context, env Env, dir string, convert bool) *exec.Cmd {
+	m := dir
+	if env.Chroot != "" {
+		m = "/build/" + filepath.Base(dir)
+	}
+	args := []string{"-C", env.Headers, "M=" + m, "modules"}
+	if convert {
+		args = append(args, "KBUILD_MODPOST_WARN=1")
+	}
+	if env.Chroot == "" {
+		return exec.CommandContext(ctx, "make", args...)
+	}
+	script := "mount -t proc proc /proc && exec make"
+	for _, a := range args {
+		script += " '" + a + "'"
+	}
+	cmd := exec.CommandContext(ctx, "unshare", "-m", "--propagation", "private",
+		"chroot", env.Chroot, "/bin/sh", "-c", script)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LC_ALL=C"}
+	return cmd
+}
+
+// copyFiles copies the regular files of the folder src into dst (not
+// recursively): a kbuild output folder is flat.
+func copyFiles(src, dst string) error {
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hashSources lists the source files under dir (relative paths, sorted) and

@@ -53,6 +53,17 @@
 //
 //	bash scripts/e2e-setup.sh && KLPC_E2E=1 go test ./e2e
 //
+// # Kernel lines
+//
+// klpc is checked on three kernel lines ([Lines]): 6.1, 6.12 and 7.2, one
+// Debian kernel each, which scripts/fetch-lines.sh (called by e2e-setup.sh)
+// fetches; [FindEnvLine] locates one and [LinesForTest] returns every line
+// that is ready (KLPC_E2E_LINES=6.1,7.2 picks some). Modules for 6.1 and 6.12
+// build with the host's gcc-12 against installed or unpacked headers; 7.x
+// headers need gcc-16 and glibc 2.38, so [BuildModule] builds them inside a
+// Debian sid chroot ([Env].Chroot). Guests run under single-threaded TCG, and
+// a boot that never reaches /init is tried again ([Env].BootRetries).
+//
 // Everything built or booted lives under <cache>/e2e: module builds in build/
 // (keyed by a hash of their sources), the guest helper in guest/, and the
 // initramfs and logs of each boot in run/ (removed after a boot that went

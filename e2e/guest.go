@@ -82,13 +82,17 @@ isclean() {
 	return 0
 }
 
-# state SCENARIO PHASE: record the livepatches and the loaded modules.
+# state SCENARIO PHASE: record the livepatches, the attributes only some
+# kernel lines have (replace: 6.12+, stack_order: 7.x), and the loaded modules.
 state() {
-	local d e t m mods=
+	local d e t a v m mods=
 	for d in /sys/kernel/livepatch/*; do
 		[ -d "$d" ] || continue
 		{ read -r e < "$d/enabled" && read -r t < "$d/transition"; } 2>/dev/null || continue
 		rec "$1" "$2" patch "${d##*/} $e $t"
+		for a in replace stack_order; do
+			[ -f "$d/$a" ] && { read -r v < "$d/$a"; } 2>/dev/null && rec "$1" "$2" sysfs "${d##*/}/$a $v"
+		done
 	done
 	while read -r m _; do mods="$mods $m"; done < /proc/modules
 	rec "$1" "$2" modules "$mods"
@@ -177,6 +181,8 @@ finish() {
 }
 
 rec - - cmdline "$(cat /proc/cmdline)"
+read -r up _ < /proc/uptime
+rec - - uptime "$up"
 `
 
 // guestFile is one file of the initramfs.

@@ -14,7 +14,8 @@ import (
 // testModules are the livepatch modules under testdata/.
 var testModules = []string{
 	"lp_cmdline_a", "lp_cmdline_b", "lp_version_replace", "lp_meminfo",
-	"lp_state_v1", "lp_state_v2", "lp_probe_ag", "lp_probe_all",
+	"lp_state_v1", "lp_state_v2", "lp_probe_ag", "lp_probe_all", "lp_probe_rela",
+	"lp_dup_func",
 }
 
 // buildTestModules builds the probe and the test livepatches, two at a time,
@@ -68,10 +69,78 @@ type want struct {
 	modules []string          // loaded modules, exactly; nil skips the check
 }
 
+// reloadAfterRelocation is the outcome of loading klpc_probe again while
+// lp_probe_rela, which was relocated against its first load, stays loaded.
+//
+//   - 6.1: klp_cleanup_module_patches_limited leaves the klp relocations in
+//     place when the module goes; the second load finds a nonzero value
+//     where apply_relocate_add (arch/x86/kernel/module.c) writes, so
+//     klp_module_coming fails and the module load with it: ENOEXEC.
+//   - 6.12 and 7.x: klp_cleanup_module_patches_limited calls
+//     klp_clear_object_relocs (clear_relocate_add) when the module goes: it
+//     loads again and is patched again.
+func reloadAfterRelocation(line, patched string) want {
+	p := []SysfsPatch{lp("lp_probe_rela")}
+	if line == "6.1" {
+		return want{ok: false, errno: "ENOEXEC", kmsg: "failed to initialize patch 'lp_probe_rela'",
+			patches: p, funcs: map[string]string{probeKey("klpc_probe_alpha"): Absent, probeKey("klpc_probe_beta"): Absent},
+			modules: []string{"lp_probe_rela"}}
+	}
+	return want{ok: true, kmsg: "applying patch 'lp_probe_rela' to loading module 'klpc_probe'", patches: p,
+		funcs:   map[string]string{probeKey("klpc_probe_alpha"): patched, probeKey("klpc_probe_beta"): Original},
+		modules: []string{"klpc_probe", "lp_probe_rela"}}
+}
+
+// initEEXIST is how insmod reports a module init function's -EEXIST: as it
+// is on 6.1 and 6.12; as EBUSY on 7.x, whose do_init_module
+// (kernel/module/main.c) keeps EEXIST for "a module of that name is loaded".
+func initEEXIST(line string) string {
+	if line == "6.1" || line == "6.12" {
+		return "EEXIST"
+	}
+	return "EBUSY"
+}
+
+// probeKey is the key of a watched function of the probe module.
+func probeKey(fn string) string { return ProbeModule + ":" + fn }
+
+// replaces lists the test livepatches built with .replace = true.
+var replaces = map[string]bool{
+	"lp_probe_all": true, "lp_state_v1": true, "lp_state_v2": true, "lp_version_replace": true,
+}
+
+// wantSysfs returns the livepatch attributes that only some kernel lines
+// have, as the guest records them, for the patches listed in sysfs:
+//
+//   - replace (6.12 and 7.x; replace_show, kernel/livepatch/core.c): the
+//     patch's .replace flag, 0 or 1; 6.1 has no such file.
+//   - stack_order (7.x; stack_order_show, kernel/livepatch/core.c): the
+//     patch's 1-based position in klp_patches, the order patches were
+//     enabled in, renumbered when one leaves. The scenarios enable patches in
+//     the order of their names, so the position in the sorted list is the
+//     stack order.
+func wantSysfs(line string, patches []SysfsPatch) map[string]string {
+	if line == "6.1" || len(patches) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for i, p := range patches {
+		r := "0"
+		if replaces[p.Name] {
+			r = "1"
+		}
+		m[p.Name+"/replace"] = r
+		if line != "6.12" {
+			m[p.Name+"/stack_order"] = fmt.Sprint(i + 1)
+		}
+	}
+	return m
+}
+
 func lp(name string) SysfsPatch { return SysfsPatch{Name: name, Enabled: true} }
 
 // check compares an observation with what is expected of it.
-func check(t *testing.T, scenario string, i int, ob Observation, w want) {
+func check(t *testing.T, line, scenario string, i int, ob Observation, w want) {
 	t.Helper()
 	where := fmt.Sprintf("%s, step %d (%s)", scenario, i+1, ob.Step)
 	if ob.OK != w.ok {
@@ -97,15 +166,33 @@ func check(t *testing.T, scenario string, i int, ob Observation, w want) {
 	if w.modules != nil && !reflect.DeepEqual(ob.Modules, w.modules) {
 		t.Errorf("%s: modules = %v, want %v", where, ob.Modules, w.modules)
 	}
+	if ws := wantSysfs(line, w.patches); !reflect.DeepEqual(ob.Sysfs, ws) {
+		t.Errorf("%s: sysfs attributes on %s = %v, want %v", where, line, ob.Sysfs, ws)
+	}
 }
 
-// TestRealKernel boots the real kernel once and checks what its livepatch
-// core does in the situations the planner models.
+// TestRealKernel boots the real kernel of every kernel line that is ready
+// (LinesForTest), once per line, and checks what its livepatch core does in
+// the situations the planner models, and the sysfs attributes that differ
+// between lines.
 func TestRealKernel(t *testing.T) {
-	env := EnvForTest(t)
+	for _, env := range LinesForTest(t) {
+		name := env.Line
+		if name == "" {
+			name = env.KernelRelease
+		}
+		t.Run(name, func(t *testing.T) { realKernelSuite(t, env) })
+	}
+}
+
+// realKernelSuite runs TestRealKernel's scenarios on one kernel, in one boot.
+func realKernelSuite(t *testing.T, env Env) {
+	env.Log = t.Logf
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	start := time.Now()
 	kos := buildTestModules(ctx, t, env)
+	t.Logf("%s: modules built in %s", env.KernelRelease, time.Since(start).Round(time.Second/10))
 	mods := func(names ...string) map[string]string {
 		m := map[string]string{}
 		for _, n := range names {
@@ -165,6 +252,23 @@ func TestRealKernel(t *testing.T) {
 			{ok: true, funcs: map[string]string{cmdline: orig}, modules: []string{"lp_cmdline_a", "lp_cmdline_b"}},
 		},
 	}, {
+		// Disabling a patch that is not the last one enabled is allowed
+		// (the stacking order was dropped in 5.1); on 7.x the remaining
+		// patch's stack_order becomes 1.
+		sc: Scenario{
+			Name:    "stack-order",
+			Modules: mods("lp_cmdline_a", "lp_cmdline_b"),
+			Steps:   []Step{load("lp_cmdline_a"), load("lp_cmdline_b"), disable("lp_cmdline_a")},
+			Observe: []string{cmdline},
+		},
+		setup: map[string]string{cmdline: orig},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a")}, funcs: map[string]string{cmdline: id("lp_cmdline_a", "cmdline_proc_show")}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_a"), lp("lp_cmdline_b")}, funcs: map[string]string{cmdline: id("lp_cmdline_b", "cmdline_proc_show")}},
+			{ok: true, patches: []SysfsPatch{lp("lp_cmdline_b")}, funcs: map[string]string{cmdline: id("lp_cmdline_b", "cmdline_proc_show")},
+				modules: []string{"lp_cmdline_a", "lp_cmdline_b"}},
+		},
+	}, {
 		sc: Scenario{
 			Name:    "replace",
 			Modules: mods("lp_cmdline_a", "lp_meminfo", "lp_version_replace"),
@@ -203,6 +307,19 @@ func TestRealKernel(t *testing.T) {
 				modules: []string{"lp_state_v2"}},
 		},
 	}, {
+		// Two klp_funcs with one sysfs name: klp_init_func's kobject_add
+		// fails with -EEXIST, and the module with it.
+		sc: Scenario{
+			Name:    "dup-func",
+			Modules: mods("lp_dup_func"),
+			Steps:   []Step{load("lp_dup_func")},
+			Observe: []string{cmdline},
+		},
+		setup: map[string]string{cmdline: orig},
+		steps: []want{
+			{ok: false, errno: initEEXIST(env.Line), funcs: map[string]string{cmdline: orig}, modules: []string{}},
+		},
+	}, {
 		sc: Scenario{
 			Name:    "late-module",
 			Modules: mods("lp_probe_ag", ProbeModule),
@@ -218,6 +335,23 @@ func TestRealKernel(t *testing.T) {
 				funcs: map[string]string{alpha: Absent, beta: Absent, gamma: Absent, delta: Absent}},
 			{ok: true, patches: []SysfsPatch{lp("lp_probe_ag")},
 				funcs: map[string]string{alpha: id("lp_probe_ag", "klpc_probe_alpha"), beta: orig, gamma: id("lp_probe_ag", "klpc_probe_gamma"), delta: orig}},
+		},
+	}, {
+		// A module that a loaded livepatch has relocated against goes and
+		// comes back (klp_cleanup_module_patches_limited, core.c).
+		sc: Scenario{
+			Name:    "reloc-reload",
+			Modules: mods("lp_probe_rela", ProbeModule),
+			Steps:   []Step{load("lp_probe_rela"), modLoad(ProbeModule), modUnload(ProbeModule), modLoad(ProbeModule)},
+			Observe: []string{alpha, beta},
+		},
+		setup: map[string]string{alpha: Absent, beta: Absent},
+		steps: []want{
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_rela")}, funcs: map[string]string{alpha: Absent, beta: Absent}},
+			{ok: true, kmsg: "applying patch 'lp_probe_rela' to loading module 'klpc_probe'", patches: []SysfsPatch{lp("lp_probe_rela")},
+				funcs: map[string]string{alpha: id("lp_probe_rela", "klpc_probe_alpha"), beta: orig}},
+			{ok: true, patches: []SysfsPatch{lp("lp_probe_rela")}, funcs: map[string]string{alpha: Absent, beta: Absent}},
+			reloadAfterRelocation(env.Line, id("lp_probe_rela", "klpc_probe_alpha")),
 		},
 	}, {
 		sc: Scenario{
@@ -245,9 +379,9 @@ func TestRealKernel(t *testing.T) {
 		scenarios[i] = tc.sc
 		steps += len(tc.sc.Steps)
 	}
-	start := time.Now()
+	start = time.Now()
 	results, err := Run(ctx, env, scenarios...)
-	t.Logf("%d scenarios, %d steps: %s", len(scenarios), steps, time.Since(start).Round(time.Second/10))
+	t.Logf("%s: %d scenarios, %d steps: %s", env.KernelRelease, len(scenarios), steps, time.Since(start).Round(time.Second/10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +398,7 @@ func TestRealKernel(t *testing.T) {
 			continue
 		}
 		for j, w := range tc.steps {
-			check(t, tc.sc.Name, j, r.Steps[j], w)
+			check(t, env.Line, tc.sc.Name, j, r.Steps[j], w)
 		}
 	}
 }

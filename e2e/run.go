@@ -49,16 +49,27 @@ func Run(ctx context.Context, env Env, scenarios ...Scenario) ([]Result, error) 
 	for i := range results {
 		results[i].Scenario = scenarios[i].Name
 	}
-	next := 0
+	next, retried := 0, 0
 	for boot := 0; next < len(scenarios); boot++ {
 		out, err := bootGuest(ctx, env, scenarios, next)
 		if err != nil {
 			return results, err
 		}
 		recs, complete, perr := ParseSerial(out.results)
+		// A guest that never reached /init (no record at all) met trouble
+		// while booting, such as the occasional oops of 6.12 and 7.2 under
+		// emulation: boot it again, a bounded number of times.
+		if len(recs) == 0 && perr == nil && retried < env.BootRetries {
+			retried++
+			env.logf("boot %d of %s did not reach /init (%s); booting again", boot, env.KernelRelease, firstLine(out.why(complete)))
+			os.RemoveAll(out.dir)
+			boot--
+			continue
+		}
 		if perr != nil {
 			return results, fmt.Errorf("boot %d: the guest's results are damaged: %w; logs kept in %s", boot, perr, out.dir)
 		}
+		env.logf("boot %d of %s: /init after %ss of guest time, %s in all", boot, env.KernelRelease, initUptime(recs), out.elapsed.Round(time.Second/10))
 		groups, cmdline := groupRecords(recs)
 		first, keep := next, false
 		for s := next; s < len(scenarios); s++ {
@@ -200,9 +211,11 @@ func bootGuest(ctx context.Context, env Env, scenarios []Scenario, first int) (*
 	}
 	bootCtx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	// Single-threaded TCG: multi-threaded TCG occasionally oopsed 6.12 and
+	// 7.2 guests at boot on a busy host (docs: kernel-lines.md).
 	accel := env.Accel
-	if accel == "" {
-		accel = "tcg"
+	if accel == "" || accel == "tcg" {
+		accel = "tcg,thread=single"
 	}
 	cmd := exec.CommandContext(bootCtx, env.Qemu,
 		"-accel", accel,
@@ -239,4 +252,28 @@ func bootGuest(ctx context.Context, env Env, scenarios []Scenario, first int) (*
 	out.results, _ = os.ReadFile(resultsPath)
 	out.console, _ = os.ReadFile(consolePath)
 	return out, nil
+}
+
+// firstLine returns s up to its first line break.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// logf reports progress through env.Log, when set.
+func (env Env) logf(format string, args ...any) {
+	if env.Log != nil {
+		env.Log(format, args...)
+	}
+}
+
+// initUptime returns the guest's uptime in seconds when its /init started,
+// as the guest recorded it, or "?".
+func initUptime(recs []Record) string {
+	for _, r := range recs {
+		if r.Scenario < 0 && r.Key == "uptime" {
+			return r.Value
+		}
+	}
+	return "?"
 }

@@ -55,6 +55,7 @@ func TestRunReboot(t *testing.T) {
 func TestRunTimeout(t *testing.T) {
 	env := EnvForTest(t)
 	env.BootTimeout = 2 * time.Second
+	env.BootRetries = -1
 	start := time.Now()
 	_, err := Run(context.Background(), env, Scenario{Name: "slow"})
 	if err == nil || !strings.Contains(err.Error(), "ran no scenario") || !strings.Contains(err.Error(), "stopped after") {

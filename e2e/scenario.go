@@ -103,6 +103,10 @@ type Observation struct {
 	Dmesg []string
 	// Livepatches lists /sys/kernel/livepatch, sorted by name.
 	Livepatches []SysfsPatch
+	// Sysfs holds the livepatch attributes that only some kernel lines
+	// have, by "<patch>/<attribute>": "replace" (6.12 and later) and
+	// "stack_order" (7.x); nil when there are none.
+	Sysfs map[string]string
 	// Modules lists the loaded modules, sorted.
 	Modules []string
 	// Functions maps each watched function to Original, Absent or the text

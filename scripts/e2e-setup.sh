@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Prepare a machine for klpc's real-kernel tests (package e2e); safe to run again.
+# Prepare a machine for klpc's real-kernel tests (package e2e) on every kernel line;
+# safe to run again, and the single entry point scripts/test.sh calls.
 #
 #   scripts/e2e-setup.sh
 #
 # Installs what is missing of: qemu-system-x86 (the emulator), busybox-static (the
 # guest's only userland, /bin/busybox), cpio (to pack the initramfs) and the headers of
-# the target kernel (livepatch and probe modules are built against them); then unpacks
-# the target kernel image into the git-ignored cache with scripts/fetch-kernels.sh.
-# A second run only checks and returns.
+# the default kernel (livepatch and probe modules are built against them); unpacks the
+# default kernel image into the git-ignored cache with scripts/fetch-kernels.sh; then
+# prepares the kernel lines with scripts/fetch-lines.sh: 6.1, 6.12 (image and unpacked
+# headers) and 7.2 (image, modules and a sid build chroot). KLPC_E2E_LINES (e.g.
+# "6.1,6.12") limits the lines; KLPC_E2E_LINES=6.1 prepares only what the 6.1 suites need.
+# A second run only checks and returns (about a second).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 abi=${KLPC_E2E_ABI:-6.1.0-56}
@@ -38,3 +42,6 @@ else
 fi
 
 bash "$top/scripts/fetch-kernels.sh" "$abi"
+lines=${KLPC_E2E_LINES:-6.1,6.12,7.2}
+# shellcheck disable=SC2046
+bash "$top/scripts/fetch-lines.sh" $(echo "$lines" | tr ',' ' ')
