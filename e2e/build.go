@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -83,6 +84,9 @@ func BuildModule(ctx context.Context, env Env, dir string) (string, error) {
 		return "", fmt.Errorf("building module in %s: %v", dir, err)
 	}
 	if convert {
+		if err := completeTestManifest(filepath.Join(tmp, "manifest.json"), ko, env.KernelRelease); err != nil {
+			return "", fmt.Errorf("building module in %s: %v", dir, err)
+		}
 		if _, err := emit.ConvertModule(filepath.Join(tmp, "manifest.json"), ko); err != nil {
 			return "", fmt.Errorf("building module in %s: %v", dir, err)
 		}
@@ -253,4 +257,49 @@ func needsKlpConvert(manifest string) bool {
 		} `json:"elf"`
 	}
 	return json.Unmarshal(data, &m) == nil && len(m.ELF.Symbols) > 0
+}
+
+// completeTestManifest fills in what a hand-written test module's manifest
+// (one without format_version; klpc's own manifests carry everything from
+// the plan) cannot know, because the same module is built for every kernel
+// line: the kernel release it is built for and the vermagic that build
+// gave it. klp-convert then checks the rest: the module's name and its
+// functions.
+func completeTestManifest(path, ko, release string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if _, ok := m["format_version"]; ok {
+		return nil
+	}
+	f, err := elf.Open(ko)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sec := f.Section(".modinfo")
+	if sec == nil {
+		return fmt.Errorf("%s has no .modinfo", ko)
+	}
+	info, err := sec.Data()
+	if err != nil {
+		return err
+	}
+	for _, kv := range bytes.Split(info, []byte{0}) {
+		if v, ok := bytes.CutPrefix(kv, []byte("vermagic=")); ok {
+			m["vermagic"] = string(v)
+		}
+	}
+	m["format_version"] = "1.0"
+	m["kernel"] = map[string]any{"release": release}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, out, 0o644)
 }

@@ -48,16 +48,35 @@ const (
 	ActionUnload       Action = "unload"        // rmmod of a livepatch module
 	ActionModuleLoad   Action = "module_load"   // modprobe of an ordinary module
 	ActionModuleUnload Action = "module_unload" // rmmod of an ordinary module
+	ActionEnable       Action = "enable"        // echo 1 > .../enabled: reverses a pending unpatching
+	ActionForce        Action = "force"         // echo 1 > .../force: completes a pending transition
+	ActionBlock        Action = "block"         // a task sleeps in a function (keeps transitions pending)
+	ActionRelease      Action = "release"       // the sleeping task returns
 )
 
 // Actions lists every step action, in the order the README gives them.
-var Actions = []Action{ActionLoad, ActionDisable, ActionUnload, ActionModuleLoad, ActionModuleUnload}
+var Actions = []Action{ActionLoad, ActionDisable, ActionUnload, ActionModuleLoad, ActionModuleUnload,
+	ActionEnable, ActionForce, ActionBlock, ActionRelease}
 
-// OnLivepatch reports whether the action names a livepatch release (the
-// others name an ordinary module).
+// OnLivepatch reports whether the action names a livepatch release.
 func (a Action) OnLivepatch() bool {
-	return a == ActionLoad || a == ActionDisable || a == ActionUnload
+	return a == ActionLoad || a == ActionDisable || a == ActionUnload || a == ActionEnable || a == ActionForce
 }
+
+// OnModule reports whether the action names an ordinary module.
+func (a Action) OnModule() bool { return a == ActionModuleLoad || a == ActionModuleUnload }
+
+// OnTask reports whether the action names a task.
+func (a Action) OnTask() bool { return a == ActionBlock || a == ActionRelease }
+
+// Errnos maps the errno names a callback may return in a rehearsal to
+// their numbers (include/uapi/asm-generic/errno-base.h); "0" is success.
+var Errnos = map[string]int{"0": 0, "EPERM": 1, "ENOENT": 2, "EIO": 5, "ENOEXEC": 8, "EAGAIN": 11,
+	"ENOMEM": 12, "EBUSY": 16, "EEXIST": 17, "ENODEV": 19, "EINVAL": 22, "ENOSPC": 28}
+
+// StateVersionMax is the largest klp_state version: struct klp_state keeps
+// it as unsigned int (include/linux/livepatch.h, 6.1 to 7.x).
+const StateVersionMax = 1<<32 - 1
 
 // Expect is what a step expects of the kernel.
 type Expect string

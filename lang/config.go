@@ -272,6 +272,15 @@ type Step struct {
 	// default) or refuse it ("refused"), for deployments that rehearse a
 	// refusal on purpose.
 	Expect *String
+	// Task names a task (a kernel thread) for block and release steps;
+	// Function is "OBJECT:FUNCTION", where a block step's task sleeps.
+	Task     *String
+	Function *String
+	// PrePatchReturns is what the pre_patch callbacks of the release being
+	// loaded (load) or of the loaded releases with an object of the module
+	// (module_load) return from this step on: "0" or an errno name, as a
+	// module parameter of the fix's callbacks would make them.
+	PrePatchReturns *String
 
 	DeclRange hcl.Range
 	TypeRange hcl.Range

@@ -2,8 +2,11 @@ package lang
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/klpc/klpc/kabi"
@@ -117,6 +120,9 @@ var stepSchema = &hcl.BodySchema{
 		{Name: "livepatch"},
 		{Name: "module"},
 		{Name: "expect"},
+		{Name: "task"},
+		{Name: "function"},
+		{Name: "pre_patch_returns"},
 	},
 }
 
@@ -258,7 +264,7 @@ func decodeObject(b *hcl.Block) (*Object, hcl.Diagnostics) {
 				diags = append(diags, attrError(fn.NameRange, "Invalid function name", msg+"."))
 			}
 			fn.New = decodeCIdent(c.Attributes["new"], &diags)
-			fn.Sympos = decodeNonNegative(c.Attributes["sympos"], "sympos", &diags)
+			fn.Sympos = decodeNonNegative(c.Attributes["sympos"], "sympos", unsignedLongMax, &diags)
 			fn.File = decodeString(c.Attributes["file"], &diags)
 			diags = append(diags, checkSymposFile(fn.Sympos, fn.File)...)
 			o.Funcs = append(o.Funcs, fn)
@@ -269,7 +275,7 @@ func decodeObject(b *hcl.Block) (*Object, hcl.Diagnostics) {
 			if msg := kabi.CheckFuncName(s.Name); msg != "" {
 				diags = append(diags, attrError(s.NameRange, "Invalid symbol name", msg+"."))
 			}
-			s.Sympos = decodeNonNegative(c.Attributes["sympos"], "sympos", &diags)
+			s.Sympos = decodeNonNegative(c.Attributes["sympos"], "sympos", unsignedLongMax, &diags)
 			s.File = decodeString(c.Attributes["file"], &diags)
 			diags = append(diags, checkSymposFile(s.Sympos, s.File)...)
 			o.Symbols = append(o.Symbols, s)
@@ -300,8 +306,8 @@ func checkSymposFile(sympos *Int, file *String) hcl.Diagnostics {
 func decodeState(b *hcl.Block) (*State, hcl.Diagnostics) {
 	s := &State{Name: b.Labels[0], DeclRange: b.DefRange, NameRange: b.LabelRanges[0]}
 	content, diags := b.Body.Content(stateSchema)
-	s.ID = decodeNonNegative(content.Attributes["id"], "id", &diags)
-	s.Version = decodeNonNegative(content.Attributes["version"], "version", &diags)
+	s.ID = decodeNonNegative(content.Attributes["id"], "id", unsignedLongMax, &diags)
+	s.Version = decodeNonNegative(content.Attributes["version"], "version", kabi.StateVersionMax, &diags)
 	// klp_for_each_state (kernel/livepatch/state.c) stops at the first
 	// state whose id is 0: such a state, and every one after it, would be
 	// silently ignored by the kernel.
@@ -360,6 +366,9 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 		s.Livepatch = decodeRef(c.Attributes["livepatch"], "livepatch", &diags)
 		s.Module = decodeString(c.Attributes["module"], &diags)
 		s.Expect = decodeString(c.Attributes["expect"], &diags)
+		s.Task = decodeString(c.Attributes["task"], &diags)
+		s.Function = decodeString(c.Attributes["function"], &diags)
+		s.PrePatchReturns = decodeString(c.Attributes["pre_patch_returns"], &diags)
 		diags = append(diags, checkStep(s, blk)...)
 		d.Steps = append(d.Steps, s)
 	}
@@ -372,41 +381,85 @@ func checkStep(s *Step, blk *hcl.Block) hcl.Diagnostics {
 		diags = append(diags, attrError(s.Expect.Range, "Invalid expect value",
 			fmt.Sprintf("expect is %q (the kernel accepts the step) or %q (the kernel refuses it).", kabi.ExpectOK, kabi.ExpectRefused)))
 	}
-	switch s.Action {
-	case kabi.ActionLoad, kabi.ActionDisable, kabi.ActionUnload:
-		if s.Livepatch == nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Missing required argument",
-				Detail:   fmt.Sprintf("A %q step needs livepatch = livepatch.NAME.", s.Action),
-				Subject:  blk.DefRange.Ptr(),
-			})
+	if !slices.Contains(kabi.Actions, s.Action) {
+		var names []string
+		for _, a := range kabi.Actions {
+			names = append(names, strconv.Quote(string(a)))
 		}
-		if s.Module != nil {
-			diags = append(diags, attrError(s.Module.Range, "Unexpected argument",
-				fmt.Sprintf("A %q step acts on a livepatch; module belongs to module_load and module_unload steps.", s.Action)))
+		return append(diags, attrError(s.TypeRange, "Unknown step action",
+			fmt.Sprintf("A step is one of %s; %q is none of them.", strings.Join(names, ", "), s.Action)))
+	}
+	// Each action takes exactly its own arguments.
+	args := []struct {
+		name    string
+		set     bool
+		rng     hcl.Range
+		wanted  bool
+		example string
+	}{
+		{"livepatch", s.Livepatch != nil, rangeOfRef(s.Livepatch), s.Action.OnLivepatch(), "livepatch = livepatch.NAME"},
+		{"module", s.Module != nil, rangeOfString(s.Module), s.Action.OnModule(), `module = "NAME"`},
+		{"task", s.Task != nil, rangeOfString(s.Task), s.Action.OnTask(), `task = "NAME"`},
+		{"function", s.Function != nil, rangeOfString(s.Function), s.Action == kabi.ActionBlock, `function = "OBJECT:FUNCTION"`},
+	}
+	for _, a := range args {
+		switch {
+		case a.wanted && !a.set:
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing required argument",
+				Detail: fmt.Sprintf("A %q step needs %s.", s.Action, a.example), Subject: blk.DefRange.Ptr()})
+		case !a.wanted && a.set:
+			diags = append(diags, attrError(a.rng, "Unexpected argument",
+				fmt.Sprintf("A %q step takes no %s argument.", s.Action, a.name)))
 		}
-	case kabi.ActionModuleLoad, kabi.ActionModuleUnload:
-		if s.Module == nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Missing required argument",
-				Detail:   fmt.Sprintf("A %q step needs module = \"NAME\".", s.Action),
-				Subject:  blk.DefRange.Ptr(),
-			})
-		} else {
-			diags = append(diags, checkModuleArg(s.Module)...)
+	}
+	if s.Module != nil && s.Action.OnModule() {
+		diags = append(diags, checkModuleArg(s.Module)...)
+	}
+	if s.Task != nil && !kabi.IsCIdent(s.Task.Value) {
+		diags = append(diags, attrError(s.Task.Range, "Invalid task name",
+			fmt.Sprintf("A task name holds letters, digits and '_' and starts with a letter or '_'; %q does not.", s.Task.Value)))
+	}
+	if s.Function != nil && s.Action == kabi.ActionBlock {
+		object, name, ok := strings.Cut(s.Function.Value, ":")
+		msg := ""
+		switch {
+		case !ok:
+			msg = "it has no ':' between object and function"
+		case kabi.CheckObjectName(object) != "":
+			msg = kabi.CheckObjectName(object)
+		case kabi.CheckFuncName(name) != "":
+			msg = kabi.CheckFuncName(name)
 		}
-		if s.Livepatch != nil {
-			diags = append(diags, attrError(s.Livepatch.Range, "Unexpected argument",
-				fmt.Sprintf("A %q step loads or removes an ordinary module; use a load, disable or unload step for a livepatch.", s.Action)))
+		if msg != "" {
+			diags = append(diags, attrError(s.Function.Range, "Invalid function name",
+				fmt.Sprintf("function is \"OBJECT:FUNCTION\", such as \"klpc_probe:klpc_probe_sleep\"; %q is not: %s.", s.Function.Value, msg)))
 		}
-	default:
-		diags = append(diags, attrError(s.TypeRange, "Unknown step action",
-			fmt.Sprintf("A step is one of %q, %q, %q, %q or %q; %q is none of them.",
-				kabi.ActionLoad, kabi.ActionDisable, kabi.ActionUnload, kabi.ActionModuleLoad, kabi.ActionModuleUnload, s.Action)))
+	}
+	if p := s.PrePatchReturns; p != nil {
+		if s.Action != kabi.ActionLoad && s.Action != kabi.ActionModuleLoad {
+			diags = append(diags, attrError(p.Range, "Unexpected argument",
+				fmt.Sprintf("pre_patch_returns belongs to load and module_load steps, not to %q.", s.Action)))
+		} else if _, ok := kabi.Errnos[p.Value]; !ok {
+			names := slices.Sorted(maps.Keys(kabi.Errnos))
+			diags = append(diags, attrError(p.Range, "Invalid errno",
+				fmt.Sprintf("pre_patch_returns is \"0\" or an errno name (%s); %q is not.", strings.Join(names, ", "), p.Value)))
+		}
 	}
 	return diags
+}
+
+func rangeOfRef(r *Ref) hcl.Range {
+	if r == nil {
+		return hcl.Range{}
+	}
+	return r.Range
+}
+
+func rangeOfString(s *String) hcl.Range {
+	if s == nil {
+		return hcl.Range{}
+	}
+	return s.Range
 }
 
 func checkModuleArg(s *String) hcl.Diagnostics {
@@ -499,7 +552,7 @@ func decodeBool(attr *hcl.Attribute, diags *hcl.Diagnostics) *Bool {
 
 // decodeNonNegative decodes a whole number >= 0 that fits the kernel's
 // unsigned long fields (old_sympos, state id and version).
-func decodeNonNegative(attr *hcl.Attribute, what string, diags *hcl.Diagnostics) *Int {
+func decodeNonNegative(attr *hcl.Attribute, what string, max int64, diags *hcl.Diagnostics) *Int {
 	if attr == nil || broken(attr.Expr) {
 		return nil
 	}
@@ -522,9 +575,9 @@ func decodeNonNegative(attr *hcl.Attribute, what string, diags *hcl.Diagnostics)
 		return nil
 	}
 	i, _ := bf.Int(nil)
-	if i.Cmp(big.NewInt(1<<62)) >= 0 {
+	if i.Cmp(big.NewInt(max)) > 0 {
 		*diags = append(*diags, attrError(rng, fmt.Sprintf("Invalid %s", what),
-			fmt.Sprintf("%s %s is too large.", what, i.String())))
+			fmt.Sprintf("%s %s is too large: the kernel keeps it in %s, and klpc accepts at most %d.", what, i.String(), cTypeOf(max), max)))
 		return nil
 	}
 	return &Int{Value: i.Int64(), Range: rng}
@@ -575,4 +628,16 @@ func refFromExpr(expr hcl.Expression, typ string, diags *hcl.Diagnostics) (Ref, 
 		return Ref{}, false
 	}
 	return Ref{Type: typ, Name: attr.Name, Range: expr.Range()}, true
+}
+
+// unsignedLongMax bounds the numbers the kernel keeps as unsigned long
+// (old_sympos, klp_state.id); klpc keeps them in int64 and stops below
+// 2^62, far beyond any real value.
+const unsignedLongMax = 1<<62 - 1
+
+func cTypeOf(max int64) string {
+	if max == kabi.StateVersionMax {
+		return "an unsigned int (struct klp_state.version)"
+	}
+	return "an unsigned long"
 }

@@ -92,6 +92,8 @@ var langCodes = map[string]diag.Code{
 	"Invalid state id":                    diag.InvalidNumber,
 	"Invalid version":                     diag.InvalidNumber,
 	"Unknown step action":                 diag.UnknownAction,
+	"Invalid task name":                   diag.InvalidName,
+	"Invalid errno":                       diag.InvalidNumber,
 	"Conflicting symbol selectors":        diag.ConflictingSelectors,
 	"Empty file selector":                 diag.EmptyFileSelector,
 	"Fix both carried and dropped":        diag.FixCarriedAndDropped,

@@ -61,7 +61,12 @@ type Step struct {
 	Action    kabi.Action
 	Livepatch string
 	Module    string
-	Expect    kabi.Expect
+	// Task and Function are what a block or release step names;
+	// PrePatchReturns what the step makes pre_patch callbacks return.
+	Task            string
+	Function        string
+	PrePatchReturns string
+	Expect          kabi.Expect
 	// OK is the kernel's verdict; when it refuses, Errno names the error
 	// it returns (such as "EINVAL"), Reason says why and Log holds what it
 	// prints.
@@ -79,6 +84,11 @@ type Step struct {
 	Stacks map[string][]StackEntry
 	// Changes lists the functions whose implementation the step changed.
 	Changes []*Change
+	// Callbacks lists the klp_callbacks the step ran, in order, as
+	// "<livepatch module>: <callback> <object>".
+	Callbacks []string
+	// Transition is the transition the step left pending, or nil.
+	Transition *Transition
 	// Enabled lists the livepatch modules /sys/kernel/livepatch shows
 	// after the step, oldest first.
 	Enabled []string
@@ -106,6 +116,21 @@ func (s *Step) Describe() string {
 		return string(s.Action) + " " + s.Module
 	}
 	return string(s.Action)
+}
+
+// Transition is a livepatch transition that tasks keep pending: some have
+// switched to its target, the sleeping ones have not.
+type Transition struct {
+	Livepatch string
+	Module    string
+	// Target is "patched" (the patch is being enabled) or "unpatched".
+	Target string
+	// Stuck names the tasks that have not switched to the target yet.
+	Stuck []string
+	// Unswitched maps the functions whose code differs for tasks that have
+	// not switched yet to what those tasks run (Functions is what the
+	// others run, and what every task runs once the transition completes).
+	Unswitched map[string]Impl
 }
 
 // SysfsPatch is /sys/kernel/livepatch/<patch>.

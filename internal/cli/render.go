@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -109,8 +111,13 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 		fmt.Fprintln(w)
 		for _, s := range d.Steps {
 			what := s.Livepatch
-			if what == "" {
+			switch {
+			case s.Module != "":
 				what = s.Module
+			case s.Task != "" && s.Function != "":
+				what = s.Task + " in " + s.Function
+			case s.Task != "":
+				what = s.Task
 			}
 			status := c.green + "ok" + c.reset
 			switch {
@@ -135,6 +142,15 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 					col = c.yellow
 				}
 				fmt.Fprintf(w, "     %s%s %-*s%s  %s -> %s\n", col, ch.Kind, width, ch.Function, c.reset, ch.From, ch.To)
+			}
+			if len(s.Callbacks) > 0 {
+				fmt.Fprintf(w, "     callbacks: %s\n", strings.Join(s.Callbacks, "; "))
+			}
+			if t := s.Transition; t != nil {
+				fmt.Fprintf(w, "     %stransition to %s of %s pending: %s not switched%s\n", c.yellow, t.Target, t.Livepatch, strings.Join(t.Stuck, ", "), c.reset)
+				for _, key := range slices.Sorted(maps.Keys(t.Unswitched)) {
+					fmt.Fprintf(w, "       for tasks not switched, %s runs %s\n", key, t.Unswitched[key])
+				}
 			}
 			if view := sysfsText(s.Sysfs); view != "" {
 				fmt.Fprintf(w, "     sysfs: %s\n", view)

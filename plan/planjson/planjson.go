@@ -8,7 +8,9 @@
 //   - 1.1: diagnostics gain "code" and "related"; a step's diagnostics no
 //     longer carry the step's place in the detail text (it is in related);
 //     kernels gain "line" (the modelled kernel line), steps "sysfs" (what
-//     /sys/kernel/livepatch shows, with the line's attributes).
+//     /sys/kernel/livepatch shows, with the line's attributes); steps gain
+//     "task", "function", "pre_patch_returns", "callbacks" and "transition"
+//     (the new block, release, enable and force steps).
 package planjson
 
 import (
@@ -241,10 +243,18 @@ type Step struct {
 	Action    string `json:"action"`
 	Livepatch string `json:"livepatch,omitempty"`
 	Module    string `json:"module,omitempty"`
-	Expect    string `json:"expect"`
-	OK        bool   `json:"ok"`
-	Reason    string `json:"reason,omitempty"`
-	Errno     string `json:"errno,omitempty"`
+	Task      string `json:"task,omitempty"`
+	Function  string `json:"function,omitempty"`
+	// PrePatchReturns is what the step makes pre_patch callbacks return.
+	PrePatchReturns string `json:"pre_patch_returns,omitempty"`
+	Expect          string `json:"expect"`
+	OK              bool   `json:"ok"`
+	Reason          string `json:"reason,omitempty"`
+	Errno           string `json:"errno,omitempty"`
+	// Callbacks lists the klp_callbacks the step ran, in order.
+	Callbacks []string `json:"callbacks"`
+	// Transition is the transition the step left pending, if any.
+	Transition *Transition `json:"transition,omitempty"`
 	// Functions maps "<object>:<function>[,<sympos>]" to "original",
 	// "absent" or "<livepatch>:<new function>".
 	Functions   map[string]string `json:"functions"`
@@ -253,6 +263,15 @@ type Step struct {
 	Sysfs       []*SysfsPatch     `json:"sysfs"`
 	Loaded      []string          `json:"loaded"`
 	Diagnostics []int             `json:"diagnostics"`
+}
+
+// Transition is a transition tasks keep pending.
+type Transition struct {
+	Livepatch  string            `json:"livepatch"`
+	Module     string            `json:"module"`
+	Target     string            `json:"target"`
+	Stuck      []string          `json:"stuck"`
+	Unswitched map[string]string `json:"unswitched"`
 }
 
 // Change is one function whose implementation a step changed.
@@ -369,8 +388,12 @@ func deployment(d *plan.Deployment) *Deployment {
 	out := &Deployment{Name: d.Name, Kernel: d.Kernel, Modules: nonNil(d.Modules), Steps: []*Step{}}
 	for _, s := range d.Steps {
 		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Expect: string(s.Expect),
+			Task: s.Task, Function: s.Function, PrePatchReturns: s.PrePatchReturns, Callbacks: nonNil(s.Callbacks),
 			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions), Changes: []*Change{},
 			Enabled: nonNil(s.Enabled), Loaded: nonNil(s.Loaded), Diagnostics: append([]int{}, s.Diagnostics...)}
+		if t := s.Transition; t != nil {
+			js.Transition = &Transition{Livepatch: t.Livepatch, Module: t.Module, Target: t.Target, Stuck: nonNil(t.Stuck), Unswitched: functions(t.Unswitched)}
+		}
 		js.Sysfs = []*SysfsPatch{}
 		for _, sp := range s.Sysfs {
 			js.Sysfs = append(js.Sysfs, &SysfsPatch{Module: sp.Module, Enabled: sp.Enabled, Transition: sp.Transition, Replace: sp.Replace, StackOrder: sp.StackOrder})

@@ -41,6 +41,7 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 		if st.Module != nil {
 			step.Module = st.Module.Value
 		}
+		step.Task, step.Function, step.PrePatchReturns = st.Task.Get(), st.Function.Get(), st.PrePatchReturns.Get()
 		if st.Livepatch != nil {
 			step.Livepatch = st.Livepatch.Name
 		}
@@ -48,6 +49,8 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 			diags = append(diags, d)
 			step.Reason = r
 		}
+		step.Callbacks = s.Callbacks()
+		step.Transition = s.Transition()
 		step.Functions = s.Functions()
 		step.Stacks = s.Stacks()
 		step.Changes = changes(before, step.Functions)
@@ -73,22 +76,38 @@ func (s *Session) step(step *plan.Step, st *lang.Step, release func(string) *pla
 					s.kernel, lp.Name, strings.Join(buildKernels(lp), ", "))
 		}
 	}
+	var prePatch klp.Errno
+	if st.PrePatchReturns != nil {
+		prePatch = klp.Errno(kabi.Errnos[st.PrePatchReturns.Value])
+	}
 	var r *klp.Refusal
 	switch st.Action {
 	case kabi.ActionLoad:
 		// klp_is_patch_compatible is asked before the load changes anything.
 		conflict := s.StateConflict(build.Modules[0])
-		if r = s.Load(build); r != nil {
+		if r = s.Load(build, prePatch); r != nil {
 			step.StateConflict = conflict
 		}
 	case kabi.ActionDisable:
 		r = s.Disable(build)
 	case kabi.ActionUnload:
 		r = s.Unload(build)
+	case kabi.ActionEnable:
+		r = s.Enable(build)
+	case kabi.ActionForce:
+		r = s.Force(build)
 	case kabi.ActionModuleLoad:
+		if st.PrePatchReturns != nil {
+			s.SetPrePatch(st.Module.Value, prePatch)
+		}
 		r = s.ModuleLoad(st.Module.Value)
 	case kabi.ActionModuleUnload:
 		r = s.ModuleUnload(st.Module.Value)
+	case kabi.ActionBlock:
+		object, function, _ := strings.Cut(st.Function.Value, ":")
+		s.Block(st.Task.Value, object, function)
+	case kabi.ActionRelease:
+		s.Release(st.Task.Value)
 	}
 	step.OK = r == nil
 	if r != nil {

@@ -80,28 +80,105 @@ func funcID(object string, f *plan.Func) klp.FuncID {
 	return klp.FuncID{Object: object, Name: f.Name, Pos: max(f.Sympos, 1)}
 }
 
-// Insmod loads one livepatch module and lets its transition complete.
-func (s *Session) Insmod(m *plan.Module) *klp.Refusal {
-	if r := s.k.Insmod(patchSpec(m)); r != nil {
+// Insmod loads one livepatch module and lets its transition complete,
+// unless a sleeping task keeps it pending.
+func (s *Session) Insmod(m *plan.Module) *klp.Refusal { return s.insmod(m, 0) }
+
+func (s *Session) insmod(m *plan.Module, prePatch klp.Errno) *klp.Refusal {
+	if r := s.k.Insmod(patchSpecReturning(m, prePatch)); r != nil {
 		return r
 	}
 	s.k.CompleteTransition()
 	return nil
 }
 
-// Load inserts a release's modules. For a per-object release that is the
-// module of every object present now; the others come with their objects
-// (see ModuleLoad). Each insmod waits for its transition.
-func (s *Session) Load(b *plan.Build) *klp.Refusal {
+// Load inserts a release's modules, their pre_patch callbacks returning
+// prePatch (0: success). For a per-object release that is the module of
+// every object present now; the others come with their objects (see
+// ModuleLoad). Each insmod waits for its transition.
+func (s *Session) Load(b *plan.Build, prePatch klp.Errno) *klp.Refusal {
 	for _, m := range b.Modules {
 		if len(b.Modules) > 1 && !s.k.Loaded(m.Object()) {
 			continue
 		}
-		if r := s.Insmod(m); r != nil {
+		if r := s.insmod(m, prePatch); r != nil {
 			return r
 		}
 	}
 	return nil
+}
+
+// Enable writes 1 to the enabled file of every loaded module of a
+// release: it reverses a pending unpatching transition.
+func (s *Session) Enable(b *plan.Build) *klp.Refusal { return s.eachModule(b, s.k.Enable) }
+
+// Force writes 1 to the force file of every loaded module of a release.
+func (s *Session) Force(b *plan.Build) *klp.Refusal { return s.eachModule(b, s.k.Force) }
+
+// Block starts a task that sleeps in what a call to the function runs now.
+func (s *Session) Block(task, object, function string) {
+	s.k.BlockCalling(task, klp.FuncID{Object: object, Name: function, Pos: 1})
+}
+
+// Release lets a task return; a pending transition then completes.
+func (s *Session) Release(task string) {
+	s.k.Release(task)
+	s.k.CompleteTransition()
+}
+
+// SetPrePatch makes the pre_patch callbacks of every loaded livepatch
+// module with an object of that module return errno from now on.
+func (s *Session) SetPrePatch(module string, errno klp.Errno) {
+	for _, name := range s.k.Modules() {
+		m := s.k.Module(name)
+		if m.Patch == nil {
+			continue
+		}
+		for _, o := range m.Patch.Objects {
+			if o.Name == module {
+				s.k.SetPrePatchErr(name, "", errno)
+				break
+			}
+		}
+	}
+}
+
+// Callbacks returns the callbacks run since the last call, as
+// "<livepatch module>: <callback> <object>".
+func (s *Session) Callbacks() []string {
+	out := []string{}
+	for _, e := range klp.CallbacksOf(s.k.TakeTrace()) {
+		out = append(out, e.String())
+	}
+	return out
+}
+
+// Transition describes the transition left pending, or nil.
+func (s *Session) Transition() *plan.Transition {
+	p, target := s.k.Transition()
+	if p == nil {
+		return nil
+	}
+	t := &plan.Transition{Module: p.Module, Livepatch: p.Module, Target: "unpatched", Stuck: []string{}, Unswitched: map[string]plan.Impl{}}
+	if lp := s.owner[p.Module]; lp != nil {
+		t.Livepatch = lp.Name
+	}
+	if target == klp.Patched {
+		t.Target = "patched"
+	}
+	for _, task := range s.k.Tasks() {
+		if s.k.TaskState(task) != int(target) {
+			t.Stuck = append(t.Stuck, task)
+		}
+	}
+	after := s.Functions()
+	s.Running(target != klp.Patched, func(key string, i plan.Impl) bool {
+		if after[key] != i {
+			t.Unswitched[key] = i
+		}
+		return true
+	})
+	return t
 }
 
 // Disable writes 0 to the enabled file of every loaded module of a
@@ -180,10 +257,16 @@ func (s *Session) ModuleUnload(name string) *klp.Refusal {
 	return s.k.Rmmod(name)
 }
 
-func patchSpec(m *plan.Module) klp.PatchSpec {
+func patchSpec(m *plan.Module) klp.PatchSpec { return patchSpecReturning(m, 0) }
+
+// patchSpecReturning is the module's klp_patch with pre_patch callbacks
+// that return prePatch.
+func patchSpecReturning(m *plan.Module, prePatch klp.Errno) klp.PatchSpec {
 	spec := klp.PatchSpec{Module: m.Name, Replace: m.Replace}
 	for _, o := range m.Objects {
-		os := klp.ObjectSpec{Name: o.Name, Relocs: o.Name != kabi.Vmlinux && o.NeedsKlpRelocs()}
+		cb := o.Callbacks
+		os := klp.ObjectSpec{Name: o.Name, Relocs: o.Name != kabi.Vmlinux && o.NeedsKlpRelocs(),
+			Callbacks: klp.Callbacks{PrePatch: cb.PrePatch != "", PostPatch: cb.PostPatch != "", PreUnpatch: cb.PreUnpatch != "", PostUnpatch: cb.PostUnpatch != "", PrePatchErr: prePatch}}
 		for _, f := range o.Funcs {
 			os.Funcs = append(os.Funcs, klp.FuncSpec{Name: f.Name, New: f.New, Sympos: f.Sympos})
 		}

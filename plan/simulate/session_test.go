@@ -54,7 +54,7 @@ func TestSession(t *testing.T) {
 		t.Fatalf("booted: functions %v, want %v", got, want)
 	}
 
-	if r := s.Load(lp1.Builds[0]); r != nil {
+	if r := s.Load(lp1.Builds[0], 0); r != nil {
 		t.Fatalf("load lp-1: %+v", r)
 	}
 	want["vmlinux:f"] = impl("lp-1", "f1")
@@ -74,7 +74,7 @@ func TestSession(t *testing.T) {
 	if c == nil || *c != (plan.StateConflict{Installed: "lp-1", ID: 3, Version: 2, New: 1}) {
 		t.Fatalf("state conflict %+v", c)
 	}
-	if r := s.Load(lp2.Builds[0]); r == nil {
+	if r := s.Load(lp2.Builds[0], 0); r == nil {
 		t.Fatal("load lp-2 accepted despite the state conflict")
 	}
 	for _, m := range lp2.Builds[0].Modules {
@@ -86,7 +86,7 @@ func TestSession(t *testing.T) {
 
 	// Per-object: only the module of the loaded object goes in; nfsd's
 	// follows nfsd.
-	if r := s.Load(lp2.Builds[0]); r != nil {
+	if r := s.Load(lp2.Builds[0], 0); r != nil {
 		t.Fatalf("load lp-2: %+v", r)
 	}
 	want["vmlinux:f"] = impl("lp-2", "f2")

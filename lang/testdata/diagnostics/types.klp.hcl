@@ -27,6 +27,14 @@ fix "f" {
     id      = 0 # ERROR: invalid-number
     version = -2 # ERROR: invalid-number
   }
+  state "truncated" {
+    id      = 7
+    version = 4294967296 # ERROR: invalid-number
+  }
+  state "widest" {
+    id      = 8
+    version = 4294967295
+  }
 }
 
 fix "empty" { # ERROR: fix-changes-nothing
