@@ -1,0 +1,179 @@
+package target
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/klpc/klpc/target/image"
+)
+
+// cachedImage returns the kernel image scripts/fetch-kernels.sh unpacked
+// for a release, or "".
+func cachedImage(rel string) string {
+	root := filepath.Join("..", ".cache", "kernels", rel)
+	if _, err := os.Stat(filepath.Join(root, ".complete")); err != nil {
+		return ""
+	}
+	for _, p := range []string{
+		filepath.Join(root, "boot", "vmlinuz-"+rel),
+		filepath.Join(root, "usr", "lib", "modules", rel, "vmlinuz"),
+		filepath.Join(root, "lib", "modules", rel, "vmlinuz"),
+	} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestVmlinuzMatchesCapture decodes each cached Debian kernel image that
+// has a capture under kernels/<release>/ (kallsyms and
+// available_filter_functions read from the running kernel by
+// scripts/capture-kernel-facts.sh) and checks that the image alone gives
+// the same vmlinux symbols, in the same order, with the same types and
+// addresses, and the same ftrace records.
+func TestVmlinuzMatchesCapture(t *testing.T) {
+	if os.Getenv("KLPC_INTEGRATION") != "1" {
+		t.Skip("KLPC_INTEGRATION=1 runs it on the Debian kernel images in .cache")
+	}
+	dirs, _ := filepath.Glob(filepath.Join("..", "kernels", "*"))
+	ran := 0
+	for _, dir := range dirs {
+		rel := filepath.Base(dir)
+		if _, err := os.Stat(filepath.Join(dir, "kallsyms.gz")); err != nil {
+			continue
+		}
+		t.Run(rel, func(t *testing.T) {
+			img := cachedImage(rel)
+			if img == "" {
+				t.Skipf("no cached image for %s (scripts/fetch-kernels.sh)", rel)
+			}
+			ran++
+			checkAgainstCapture(t, dir, img)
+		})
+	}
+	if ran == 0 {
+		t.Fatal("no kernels/<release>/ capture has a cached image")
+	}
+}
+
+func checkAgainstCapture(t *testing.T, dir, img string) {
+	k, err := image.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := ReadKallsyms(filepath.Join(dir, "kallsyms.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := k.Symbols, ks.Vmlinux.Symbols
+	t.Logf("%s: %s, %d symbols, %d call sites (%d live), IBT %v", img, k.Layout, len(got), len(k.Sites), countLive(k), k.IBT)
+
+	// Addresses are compared relative to _text, so a capture made with
+	// KASLR on would match too; per-cpu symbols of an absolute-percpu
+	// kernel are 0-based values that KASLR does not move.
+	base := func(syms []image.Symbol) uint64 {
+		for _, s := range syms {
+			if s.Name == "_text" {
+				return s.Addr
+			}
+		}
+		t.Fatal("no _text")
+		return 0
+	}
+	gotText := base(got)
+	var wantText uint64
+	for _, s := range want {
+		if s.Name == "_text" {
+			wantText = s.Addr
+		}
+	}
+	rel := func(a, text uint64, abs bool) uint64 {
+		if abs {
+			return a
+		}
+		return a - text
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d symbols decoded, %d captured", len(got), len(want))
+	}
+	bad := 0
+	for i := 0; i < min(len(got), len(want)); i++ {
+		g, w := got[i], want[i]
+		abs := k.AbsolutePercpu && g.Type == 'A'
+		if g.Name != w.Name || g.Type != w.Type || rel(g.Addr, gotText, abs) != rel(w.Addr, wantText, abs) {
+			if bad++; bad <= 10 {
+				t.Errorf("symbol %d: decoded %016x %c %s, captured %016x %c %s", i, g.Addr, g.Type, g.Name, w.Addr, w.Type, w.Name)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d symbols differ", bad, len(want))
+	}
+
+	// available_filter_functions lists every live record by name (t_show
+	// prints %ps of rec->ip), so the decoded live sites must give the same
+	// multiset of names.
+	ff, err := ReadFilterFunctions(filepath.Join(dir, "available_filter_functions.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Disabled records (the left-over call sites of overridden weak
+	// functions) are listed too, under the name print_rec makes up.
+	names := map[string]int{}
+	for _, s := range k.Sites {
+		switch {
+		case s.Live():
+			names[k.Symbols[s.Sym].Name]++
+		case !s.Init && s.Disabled && s.Sym >= 0:
+			names[fmt.Sprintf("__ftrace_invalid_address___%d", s.IP-k.Symbols[s.Sym].Addr)]++
+		}
+	}
+	var diffs []string
+	for _, n := range sortedKeys(names) {
+		if names[n] != ff.Vmlinux[n] {
+			diffs = append(diffs, fmt.Sprintf("%s: %d decoded, %d captured", n, names[n], ff.Vmlinux[n]))
+		}
+	}
+	for _, n := range sortedKeys(ff.Vmlinux) {
+		if _, ok := names[n]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: 0 decoded, %d captured", n, ff.Vmlinux[n]))
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("%d ftrace names differ:\n%s", len(diffs), strings.Join(diffs[:min(len(diffs), 20)], "\n"))
+	}
+
+	// The Object agrees with what the capture decides by name, except
+	// for aliases: the capture names only the first symbol at an address
+	// (get_symbol_pos), while ftrace_location, which klp_patch_func uses,
+	// finds the record from any of them.
+	o := vmlinuzObject(img, k)
+	fromCapture := &Object{Symbols: append([]Symbol(nil), o.Symbols...)}
+	fromCapture.applyFilterFunctions(ff.Vmlinux)
+	aliased := func(i int) bool {
+		return i > 0 && o.Symbols[i-1].Addr == o.Symbols[i].Addr ||
+			i+1 < len(o.Symbols) && o.Symbols[i+1].Addr == o.Symbols[i].Addr
+	}
+	for i, s := range o.Symbols {
+		c := fromCapture.Symbols[i].Traceable
+		if s.Func && c != Unknown && c != s.Traceable && !aliased(i) {
+			t.Errorf("%s: traceable %v from the image, %v from the capture", s.Name, s.Traceable, c)
+		}
+	}
+}
+
+func countLive(k *image.Kernel) int {
+	n := 0
+	for _, s := range k.Sites {
+		if s.Live() {
+			n++
+		}
+	}
+	return n
+}
