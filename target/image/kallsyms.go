@@ -139,10 +139,13 @@ func isTypeLetter(c byte) bool {
 // first character is a type letter, and that kallsyms_markers (aligned to
 // align after the names) holds the offset of every 256th entry. It returns
 // the offset of the markers, or -1.
-func walkNames(b []byte, nm, n, align int, tab *tokenTable) int {
+func walkNames(b []byte, nm, n, align int, tab *tokenTable, budget *int) int {
 	off := nm
 	var markers []uint32
 	for i := 0; i < n; i++ {
+		if *budget--; *budget < 0 {
+			return -1
+		}
 		if i&0xff == 0 {
 			markers = append(markers, uint32(off-nm))
 		}
@@ -158,7 +161,8 @@ func walkNames(b []byte, nm, n, align int, tab *tokenTable) int {
 			l = l&0x7f | int(b[off])<<7
 			off++
 		}
-		if l == 0 || off+l > len(b) || !isTypeLetter(tab.tokens[b[off]][0]) {
+		// Names lie before the token table in every layout.
+		if l == 0 || off+l > tab.tt || !isTypeLetter(tab.tokens[b[off]][0]) {
 			return -1
 		}
 		off += l
@@ -203,11 +207,16 @@ func expandNames(b []byte, nm, n int, tab *tokenTable) ([]Symbol, bool) {
 	return syms, true
 }
 
+// walkBudget bounds the name entries locate may walk over all candidate
+// tables, so that a crafted image cannot make the search quadratic. Debian's
+// 6.1, 6.12 and 7.2 images need 157,000 to 360,000.
+var walkBudget = 1 << 26
+
 // locate finds kallsyms_num_syms, kallsyms_names and kallsyms_markers,
 // which every line from 6.1 to 7.2 emits in this order, each label aligned
 // (8 bytes up to 6.x, 4 in 7.x), and checks them against each other.
-func locate(b []byte, tab *tokenTable) (ns, nm, mk, n int, ok bool) {
-	for p := 0; p+8 <= tab.tt; p += 4 {
+func locate(b []byte, tab *tokenTable, budget *int) (ns, nm, mk, n int, ok bool) {
+	for p := 0; p+8 <= tab.tt && *budget > 0; p += 4 {
 		v := int(le32(b, p))
 		if v == 0 || v >= maxSyms {
 			continue
@@ -218,7 +227,10 @@ func locate(b []byte, tab *tokenTable) (ns, nm, mk, n int, ok bool) {
 		if le32(b, start) == 0 {
 			start, align = p+8, 8
 		}
-		m := walkNames(b, start, v, align, tab)
+		if 2*v > tab.tt-start {
+			continue // each entry takes at least two bytes
+		}
+		m := walkNames(b, start, v, align, tab, budget)
 		if m < 0 {
 			continue
 		}
@@ -241,9 +253,10 @@ func decodeTables(name string, region segment) (*Tables, error) {
 	if len(tabs) == 0 {
 		return nil, errorf(name, "no kallsyms_token_table/kallsyms_token_index found in %d bytes of .rodata (kernel built without CONFIG_KALLSYMS?)", len(b))
 	}
+	budget := walkBudget
 	for i := range tabs {
 		tab := &tabs[i]
-		ns, nm, mk, n, ok := locate(b, tab)
+		ns, nm, mk, n, ok := locate(b, tab, &budget)
 		if !ok {
 			continue
 		}
@@ -263,6 +276,9 @@ func decodeTables(name string, region segment) (*Tables, error) {
 			return t, nil
 		}
 		return nil, errorf(name, "found %d kallsyms names at %#x but no kallsyms_offsets layout (6.1, 6.12 or 7.x) gives sorted addresses", n, t.NamesAddr)
+	}
+	if budget <= 0 {
+		return nil, errorf(name, "gave up looking for kallsyms_names after %d steps: the image is damaged or not a Linux kernel", walkBudget)
 	}
 	return nil, errorf(name, "found kallsyms_token_table at %#x but no kallsyms_num_syms, kallsyms_names and kallsyms_markers that agree", region.vaddr+uint64(tabs[0].tt))
 }
