@@ -14,6 +14,17 @@ import (
 // adds one offset to all of them at boot).
 func ReadVmlinuz(path string) (*Object, error) {
 	k, err := image.ReadFile(path)
+	return convertVmlinuz(path, k, err)
+}
+
+// parseVmlinuz decodes an image already read; the Object does not keep
+// data.
+func parseVmlinuz(path string, data []byte) (*Object, error) {
+	k, err := image.Read(path, data)
+	return convertVmlinuz(path, k, err)
+}
+
+func convertVmlinuz(path string, k *image.Kernel, err error) (*Object, error) {
 	if err != nil {
 		var ie *image.Error
 		if errors.As(err, &ie) {

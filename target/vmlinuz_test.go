@@ -177,3 +177,62 @@ func countLive(k *image.Kernel) int {
 	}
 	return n
 }
+
+// TestDiscoverKernelImages checks where Discover looks for kernel images:
+// boot/vmlinuz-REL beside lib/modules/REL (Debian 6.1, 6.12), the image
+// inside usr/lib/modules/REL (Debian 7.x), and a modules folder given
+// directly.
+func TestDiscoverKernelImages(t *testing.T) {
+	touch := func(p string) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+	}
+	root := t.TempDir()
+	old := filepath.Join(root, "old")
+	touch(filepath.Join(old, "boot", "vmlinuz-6.1.0-9-amd64"))
+	touch(filepath.Join(old, "boot", "config-6.1.0-9-amd64"))
+	touch(filepath.Join(old, "lib", "modules", "6.1.0-9-amd64", "kernel", "fs", "a.ko"))
+	sid := filepath.Join(root, "sid")
+	touch(filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64", "vmlinuz"))
+	touch(filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64", "kernel", "fs", "a.ko.xz"))
+	for _, tt := range []struct {
+		dir  string
+		want Spec
+	}{
+		{old, Spec{Vmlinuz: filepath.Join(old, "boot", "vmlinuz-6.1.0-9-amd64"), Config: filepath.Join(old, "boot", "config-6.1.0-9-amd64"),
+			Modules: filepath.Join(old, "lib", "modules", "6.1.0-9-amd64")}},
+		{filepath.Join(old, "lib", "modules", "6.1.0-9-amd64"), Spec{Vmlinuz: filepath.Join(old, "boot", "vmlinuz-6.1.0-9-amd64"),
+			Config: filepath.Join(old, "boot", "config-6.1.0-9-amd64"), Modules: filepath.Join(old, "lib", "modules", "6.1.0-9-amd64")}},
+		{sid, Spec{Vmlinuz: filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64", "vmlinuz"), Modules: filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64")}},
+		{filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64"), Spec{Vmlinuz: filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64", "vmlinuz"),
+			Modules: filepath.Join(sid, "usr", "lib", "modules", "7.2.1-amd64")}},
+	} {
+		got, err := Discover(tt.dir)
+		if err != nil || got != tt.want {
+			t.Errorf("Discover(%s) = %+v, %v\nwant %+v", tt.dir, got, err, tt.want)
+		}
+	}
+}
+
+// TestLoadVmlinuzWithKallsyms loads a build from a kernel image and a saved
+// kallsyms: the kallsyms order wins and the image adds traceability.
+func TestLoadVmlinuzWithKallsyms(t *testing.T) {
+	img := cachedImage("6.1.0-56-amd64")
+	if img == "" {
+		t.Skip("no cached 6.1.0-56-amd64 image (scripts/fetch-kernels.sh 6.1.0-56)")
+	}
+	b, err := Load(Spec{Vmlinuz: img, Kallsyms: filepath.Join("..", "kernels", "6.1.0-56-amd64", "kallsyms.gz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Vmlinux.Source != "kallsyms" {
+		t.Errorf("vmlinux from %s", b.Vmlinux.Source)
+	}
+	r := b.Vmlinux.Resolve("cmdline_proc_show", 0, "")
+	if r.Problem != OK {
+		t.Errorf("cmdline_proc_show: %s", r.Describe())
+	}
+	if c := b.Counts(); c.Traceable < 30000 {
+		t.Errorf("counts %+v", c)
+	}
+}
