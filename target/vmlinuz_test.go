@@ -1,13 +1,16 @@
 package target
 
 import (
+	"archive/tar"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/klpc/klpc/target/deb"
 	"github.com/klpc/klpc/target/image"
 )
 
@@ -235,4 +238,109 @@ func TestLoadVmlinuzWithKallsyms(t *testing.T) {
 	if c := b.Counts(); c.Traceable < 30000 {
 		t.Errorf("counts %+v", c)
 	}
+}
+
+// TestVmlinuzExports checks each cached kernel image, whether or not a
+// capture of its running kernel exists, against its Module.symvers (from
+// the headers installed in /usr/src or the cached sid chroot, or read
+// from the cached linux-headers package): every symbol vmlinux exports
+// must be decoded, as a global (upper-case) symbol.
+func TestVmlinuzExports(t *testing.T) {
+	if os.Getenv("KLPC_INTEGRATION") != "1" {
+		t.Skip("KLPC_INTEGRATION=1 runs it on the Debian kernel images in .cache")
+	}
+	rels, _ := filepath.Glob(filepath.Join("..", ".cache", "kernels", "*-amd64"))
+	for _, dir := range rels {
+		rel := filepath.Base(dir)
+		img := cachedImage(rel)
+		if img == "" {
+			continue
+		}
+		t.Run(rel, func(t *testing.T) {
+			exports := symversFor(t, rel)
+			if exports == nil {
+				t.Skipf("no Module.symvers for %s", rel)
+			}
+			k, err := image.ReadFile(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			types := map[string]byte{}
+			for _, s := range k.Symbols {
+				if _, ok := types[s.Name]; !ok || s.Type >= 'A' && s.Type <= 'Z' {
+					types[s.Name] = s.Type
+				}
+			}
+			n, missing := 0, 0
+			for _, e := range exports {
+				if e.Module != VmlinuxName {
+					continue
+				}
+				n++
+				typ, ok := types[e.Symbol]
+				if !ok || typ < 'A' || typ > 'Z' {
+					if missing++; missing <= 10 {
+						t.Errorf("export %s: decoded type %q", e.Symbol, typ)
+					}
+				}
+			}
+			t.Logf("%s: %s, %d symbols; %d vmlinux exports, %d missing", rel, k.Layout, len(k.Symbols), n, missing)
+			// Functions the e2e suites livepatch on every line.
+			o := vmlinuzObject(img, k)
+			for _, fn := range []string{"cmdline_proc_show", "version_proc_show", "meminfo_proc_show"} {
+				if r := o.Resolve(fn, 0, ""); r.Problem != OK {
+					t.Errorf("%s: %s", fn, r.Describe())
+				}
+			}
+			if n < 10000 {
+				t.Errorf("only %d vmlinux exports", n)
+			}
+		})
+	}
+}
+
+// symversFor finds the Module.symvers of a release, or returns nil.
+func symversFor(t *testing.T, rel string) []Export {
+	cands := []string{filepath.Join("/usr/src", "linux-headers-"+rel, "Module.symvers")}
+	chroots, _ := filepath.Glob(filepath.Join("..", ".cache", "chroot", "*", "usr", "src", "linux-headers-"+rel, "Module.symvers"))
+	cands = append(cands, chroots...)
+	for _, p := range cands {
+		if _, err := os.Stat(p); err == nil {
+			e, err := ReadSymvers(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}
+	}
+	debs, _ := filepath.Glob(filepath.Join("..", ".cache", "kernels", "debs", "linux-headers-"+rel+"_*.deb"))
+	for _, p := range debs {
+		var data []byte
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = deb.Walk(p, f, deb.DefaultLimits, func(h *tar.Header, body io.Reader) error {
+			if body != nil && strings.HasSuffix(h.Name, "/Module.symvers") {
+				data, err = io.ReadAll(body)
+				if err == nil {
+					err = io.EOF
+				}
+				return err
+			}
+			return nil
+		})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data != nil {
+			e, err := parseSymvers(p, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}
+	}
+	return nil
 }
