@@ -39,6 +39,16 @@ func cachedImage(rel string) string {
 // scripts/capture-kernel-facts.sh) and checks that the image alone gives
 // the same vmlinux symbols, in the same order, with the same types and
 // addresses, and the same ftrace records.
+//
+// What the capture has and the image cannot: lines of loaded modules
+// ("[name]"), BPF programs ("[bpf]"), ftrace trampolines and kprobe pages
+// ("[__builtin__*]"), which ReadKallsyms keeps out of vmlinux; they are
+// not compared. Call sites in init text are in the image but freed at the
+// end of boot (ftrace_free_init_mem), so the capture cannot list them.
+// Nothing else may differ: per-cpu symbols ('A', 0-based values on
+// absolute-percpu kernels) are compared as values, the rest relative to
+// _text, and the left-over call sites of overridden weak functions are
+// compared under the name the kernel lists them by.
 func TestVmlinuzMatchesCapture(t *testing.T) {
 	if os.Getenv("KLPC_INTEGRATION") != "1" {
 		t.Skip("KLPC_INTEGRATION=1 runs it on the Debian kernel images in .cache")
@@ -74,7 +84,16 @@ func checkAgainstCapture(t *testing.T, dir, img string) {
 		t.Fatal(err)
 	}
 	got, want := k.Symbols, ks.Vmlinux.Symbols
-	t.Logf("%s: %s, %d symbols, %d call sites (%d live), IBT %v", img, k.Layout, len(got), len(k.Sites), countLive(k), k.IBT)
+	var init, disabled int
+	for _, s := range k.Sites {
+		if s.Init {
+			init++
+		} else if s.Disabled {
+			disabled++
+		}
+	}
+	t.Logf("%s: %s, %d symbols, %d call sites: %d live, %d disabled, %d in init text; IBT %v",
+		img, k.Layout, len(got), len(k.Sites), countLive(k), disabled, init, k.IBT)
 
 	// Addresses are compared relative to _text, so a capture made with
 	// KASLR on would match too; per-cpu symbols of an absolute-percpu
@@ -121,7 +140,12 @@ func checkAgainstCapture(t *testing.T, dir, img string) {
 	// available_filter_functions lists every live record by name (t_show
 	// prints %ps of rec->ip), so the decoded live sites must give the same
 	// multiset of names.
-	ff, err := ReadFilterFunctions(filepath.Join(dir, "available_filter_functions.gz"))
+	ffPath := filepath.Join(dir, "available_filter_functions.gz")
+	if _, err := os.Stat(ffPath); err != nil {
+		t.Logf("no %s: traceability not compared", ffPath)
+		return
+	}
+	ff, err := ReadFilterFunctions(ffPath)
 	if err != nil {
 		t.Fatal(err)
 	}
