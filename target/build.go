@@ -384,8 +384,9 @@ func Discover(dir string) (Spec, error) {
 			case "usr":
 				discoverModules(&s, filepath.Join(p, "lib"))
 			case "kernel":
-				// dir is itself a modules folder, lib/modules/REL.
-				pick(&s.Modules, dir)
+				if isModulesFolder(dir) {
+					pick(&s.Modules, dir)
+				}
 			}
 			continue
 		}
@@ -435,6 +436,17 @@ func discoverModules(s *Spec, lib string) {
 			return
 		}
 	}
+}
+
+// isModulesFolder reports whether dir, which has a kernel/ folder, is an
+// installed modules folder (lib/modules/REL) or a build tree that built
+// modules (modules.order), rather than a kernel source tree.
+func isModulesFolder(dir string) bool {
+	if abs, err := filepath.Abs(dir); err == nil && filepath.Base(filepath.Dir(abs)) == "modules" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(dir, "modules.order"))
+	return err == nil
 }
 
 // discoverBoot finds, for a modules folder ROOT/[usr/]lib/modules/REL, the

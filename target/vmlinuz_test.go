@@ -368,3 +368,15 @@ func symversFor(t *testing.T, rel string) []Export {
 	}
 	return nil
 }
+
+// TestDiscoverSourceTree checks that a kernel/ folder alone (a source tree
+// with no modules built) is not taken for a modules folder.
+func TestDiscoverSourceTree(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "kernel", "livepatch"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".config"), []byte("CONFIG_LIVEPATCH=y\n"), 0o644)
+	s, err := Discover(dir)
+	if err != nil || s.Modules != "" || s.Config == "" {
+		t.Errorf("Discover = %+v, %v", s, err)
+	}
+}
