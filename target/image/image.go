@@ -76,7 +76,7 @@ func Read(name string, data []byte) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
+	lastErr := errorf(name, "vmlinux has no .rodata section and no data segment to hold the kallsyms tables")
 	for _, r := range m.searchRegions() {
 		t, err := decodeTables(name, r)
 		if err != nil {
