@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/therootcompany/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // Error reports a damaged or unsupported image. It always names the file.
@@ -54,7 +56,7 @@ type Header struct {
 	PayloadOffset int64
 	PayloadLength int64
 	// Compression names the payload format: gzip, xz, zstd, lzma, bzip2,
-	// lzo, lz4 (only gzip, xz and zstd are decompressed).
+	// lzo, lz4 (all but lzo and lz4 are decompressed).
 	Compression string
 }
 
@@ -171,8 +173,20 @@ func Decompress(name string, data []byte, h Header) ([]byte, error) {
 		}
 		defer zr.Close()
 		r = zr
+	case "lzma":
+		// The standard library and the existing dependencies cover lzma
+		// (ulikunitz/xz/lzma, the .lzma "alone" format `lzma -9` writes)
+		// and bzip2, so they cost nothing; lzo and lz4 would need new
+		// dependencies for kernels no distribution ships.
+		zr, err := lzma.ReaderConfig{DictCap: MaxVmlinux}.NewReader(bytes.NewReader(p[:len(p)-4]))
+		if err != nil {
+			return nil, errorf(name, "bad lzma payload: %v", err)
+		}
+		r = zr
+	case "bzip2":
+		r = bzip2.NewReader(bytes.NewReader(p[:len(p)-4]))
 	default:
-		return nil, errorf(name, "%s-compressed payloads are not supported (only gzip, xz and zstd)", h.Compression)
+		return nil, errorf(name, "%s-compressed payloads are not supported (only gzip, xz, zstd, lzma and bzip2)", h.Compression)
 	}
 	out := make([]byte, want)
 	if _, err := io.ReadFull(r, out); err != nil {

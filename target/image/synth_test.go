@@ -5,12 +5,14 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"os/exec"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // This file builds small kernel images the way the kernel's build does
@@ -208,7 +210,7 @@ func newSynthKernel(n int, ibt bool) *synthKernel {
 			add("func_0005_alias", 't', a)
 		}
 		switch {
-		case i == n-2:
+		case i == n-2 || i == n-1 && i%3 != 0: // init text runs to the end
 			k.sites = append(k.sites, a+site)
 			k.init++
 		case i == 9:
@@ -245,6 +247,15 @@ func (k *synthKernel) image(layout Layout, ibt bool) []byte {
 			if s.Type == 't' || s.Type == 'T' {
 				copy(seg[s.Addr-synthBase:], endbr64)
 			}
+		}
+	}
+	// A "call __fentry__" at each site, so that the x86 BCJ filter of a
+	// kernel xz payload has calls to convert.
+	for _, s := range k.sites {
+		if s != 0 {
+			off := s - synthBase
+			seg[off] = 0xe8
+			binary.LittleEndian.PutUint32(seg[off+1:], uint32(-int32(off)-5))
 		}
 	}
 	for _, s := range k.sites {
@@ -329,7 +340,22 @@ func buildBzImage(t testing.TB, vmlinux []byte, compression string) []byte {
 		w.Write(vmlinux)
 		w.Close()
 		z.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(vmlinux))))
+	case "lzma":
+		// As `lzma -9` writes to a pipe: a 64 MiB dictionary, no size in
+		// the header, an end marker.
+		w, err := lzma.WriterConfig{DictCap: 64 << 20, EOSMarker: true}.NewWriter(&z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(vmlinux)
+		w.Close()
+		z.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(vmlinux))))
 	}
+	return bzImageWith(z.Bytes())
+}
+
+// bzImageWith puts a compressed payload into a bzImage.
+func bzImageWith(payload []byte) []byte {
 	img := make([]byte, 4*512+0x100)
 	img[hdrSetupSects] = 3
 	copy(img[hdrMagic:], "HdrS")
@@ -337,8 +363,8 @@ func buildBzImage(t testing.TB, vmlinux []byte, compression string) []byte {
 	binary.LittleEndian.PutUint16(img[hdrKernelVersion:], 0x300)
 	copy(img[0x500:], "6.1.0-synthetic (test) #1 SMP\x00")
 	binary.LittleEndian.PutUint32(img[hdrPayloadOffset:], 0x100)
-	binary.LittleEndian.PutUint32(img[hdrPayloadLength:], uint32(z.Len()))
-	img = append(img, z.Bytes()...)
+	binary.LittleEndian.PutUint32(img[hdrPayloadLength:], uint32(len(payload)))
+	img = append(img, payload...)
 	return append(img, make([]byte, 16)...) // trailing setup data
 }
 
@@ -346,7 +372,7 @@ func TestSyntheticLayouts(t *testing.T) {
 	for _, ibt := range []bool{false, true} {
 		k := newSynthKernel(700, ibt)
 		for _, layout := range []Layout{LayoutBaseRelativeFirst, LayoutBaseRelativeLast, LayoutPCRelative} {
-			for _, comp := range []string{"gzip", "xz", "zstd"} {
+			for _, comp := range []string{"gzip", "xz", "zstd", "lzma"} {
 				name := fmt.Sprintf("%s/%s/ibt=%v", layout, comp, ibt)
 				img := buildBzImage(t, k.image(layout, ibt), comp)
 				got, err := Read(name, img)
@@ -392,6 +418,44 @@ func checkSynth(t *testing.T, name string, k *synthKernel, got *Kernel, layout L
 	}
 	if live != k.live || init != k.init || disabled != k.disabled || got.IBT != ibt {
 		t.Errorf("%s: sites live %d init %d disabled %d ibt %v, want %d %d %d %v", name, live, init, disabled, got.IBT, k.live, k.init, k.disabled, ibt)
+	}
+}
+
+// TestCompressorPrograms builds payloads with the programs and options
+// the kernel's build uses (scripts/Makefile.lib, scripts/xz_wrap.sh for
+// x86: the BCJ filter), when they are installed: Go has no bzip2 or
+// BCJ-filtering xz compressor.
+func TestCompressorPrograms(t *testing.T) {
+	k := newSynthKernel(300, true)
+	elf := k.image(LayoutPCRelative, true)
+	for _, tt := range []struct {
+		comp string
+		argv []string
+	}{
+		{"bzip2", []string{"bzip2", "-9"}},
+		{"lzma", []string{"lzma", "-9"}},
+		{"xz", []string{"xz", "--check=crc32", "--x86", "--lzma2=,dict=32MiB"}},
+		{"gzip", []string{"gzip", "-n", "-9"}},
+		{"zstd", []string{"zstd", "-22", "--ultra"}},
+	} {
+		if _, err := exec.LookPath(tt.argv[0]); err != nil {
+			t.Logf("no %s program", tt.argv[0])
+			continue
+		}
+		cmd := exec.Command(tt.argv[0], tt.argv[1:]...)
+		cmd.Stdin = bytes.NewReader(elf)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v: %v", tt.argv, err)
+		}
+		if tt.comp != "gzip" { // size_append; gzip's own trailer is the size
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(elf)))
+		}
+		got, err := Read(tt.comp, bzImageWith(out))
+		if err != nil {
+			t.Fatalf("%v: %v", tt.argv, err)
+		}
+		checkSynth(t, tt.comp, k, got, LayoutPCRelative, true)
 	}
 }
 
