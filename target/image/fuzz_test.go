@@ -9,7 +9,7 @@ import (
 
 func FuzzRead(f *testing.F) {
 	k := newSynthKernel(40, false)
-	for _, comp := range []string{"gzip", "zstd", "xz"} {
+	for _, comp := range []string{"gzip", "zstd", "xz", "lzma"} {
 		f.Add(buildBzImage(f, k.image(LayoutBaseRelativeFirst, false), comp))
 	}
 	f.Add(k.image(LayoutPCRelative, false))
