@@ -24,6 +24,7 @@ type Spec struct {
 	Kallsyms  string // saved /proc/kallsyms (plain or compressed)
 	SystemMap string // System.map
 	Vmlinux   string // vmlinux ELF
+	Vmlinuz   string // kernel image (bzImage) whose kallsyms tables are decoded
 	Modules   string // folder searched recursively for modules
 	Symvers   string // Module.symvers
 	Config    string // .config
@@ -138,7 +139,7 @@ func (s Spec) files() ([]inputFile, error) {
 	var out []inputFile
 	for _, f := range []inputFile{
 		{KindKallsyms, s.Kallsyms}, {KindSystemMap, s.SystemMap}, {KindVmlinux, s.Vmlinux},
-		{KindSymvers, s.Symvers}, {KindConfig, s.Config}, {KindFtrace, s.Ftrace},
+		{KindVmlinuz, s.Vmlinuz}, {KindSymvers, s.Symvers}, {KindConfig, s.Config}, {KindFtrace, s.Ftrace},
 	} {
 		if f.path == "" {
 			continue
@@ -201,7 +202,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 	}
 
 	var kallsyms *Kallsyms
-	var sysmap, elf *Object
+	var sysmap, elf, img *Object
 	var ff *FilterFunctions
 	errs := make([]error, len(files))
 	mods := make([]*Object, len(files))
@@ -231,6 +232,9 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 			// A vmlinux may be hundreds of megabytes; it is read by ReadAt
 			// from the file rather than kept from the hashing pass.
 			elf, errs[i] = rd.readVmlinux(f.path)
+			return
+		case KindVmlinuz:
+			img, errs[i] = parseVmlinuz(f.path, data)
 			return
 		}
 		data, err = rd.decompress(f.kind, f.path, data)
@@ -275,19 +279,23 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 	}
 
 	// vmlinux: kallsyms is the kernel's own order and wins; an ELF adds
-	// source files and call sites to it, or stands alone; System.map is
-	// the fallback.
+	// source files and call sites to it, or stands alone; a kernel image
+	// gives the same order and call sites; System.map is the fallback.
 	switch {
 	case kallsyms != nil:
 		b.Vmlinux = kallsyms.Vmlinux
 		if elf != nil {
 			annotate(b.Vmlinux, elf)
+		} else if img != nil {
+			annotate(b.Vmlinux, img)
 		}
 		for n, m := range kallsyms.Modules {
 			b.Modules[n] = m
 		}
 	case elf != nil:
 		b.Vmlinux = elf
+	case img != nil:
+		b.Vmlinux = img
 	case sysmap != nil:
 		b.Vmlinux = sysmap
 	}
@@ -303,7 +311,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 		b.Modules[m.Name] = m
 	}
 	if ff != nil {
-		if b.Vmlinux != nil && b.Vmlinux.Source != "vmlinux" {
+		if b.Vmlinux != nil && b.Vmlinux.Source != "vmlinux" && b.Vmlinux.Source != KindVmlinuz {
 			b.Vmlinux.applyFilterFunctions(ff.Vmlinux)
 		}
 		for n, m := range b.Modules {
@@ -451,12 +459,12 @@ func discover(dir string, depth int) (Spec, error) {
 					mergeSpec(&s, sub)
 				}
 			case "lib":
-				rel, _ := readDirBounded(filepath.Join(p, "modules"), maxDiscoverEntries)
-				for _, r := range rel {
-					if r.IsDir() {
-						pick(&s.Modules, filepath.Join(p, "modules", r.Name()))
-						break
-					}
+				discoverModules(&s, p)
+			case "usr":
+				discoverModules(&s, filepath.Join(p, "lib"))
+			case "kernel":
+				if isModulesFolder(dir) {
+					pick(&s.Modules, dir)
 				}
 			}
 			continue
@@ -468,6 +476,8 @@ func discover(dir string, depth int) (Spec, error) {
 			pick(&s.SystemMap, p)
 		case n == "vmlinux" || strings.HasPrefix(n, "vmlinux-") && !strings.HasPrefix(n, "vmlinuz"):
 			pick(&s.Vmlinux, p)
+		case n == "vmlinuz" || strings.HasPrefix(n, "vmlinuz-") || n == "bzImage":
+			pick(&s.Vmlinuz, p)
 		case n == "Module.symvers" || strings.HasPrefix(n, "Module.symvers."):
 			pick(&s.Symvers, p)
 		case n == ".config" || n == "config" || strings.HasPrefix(n, "config-") || strings.HasPrefix(n, "config."):
@@ -476,18 +486,71 @@ func discover(dir string, depth int) (Spec, error) {
 			pick(&s.Ftrace, p)
 		}
 	}
+	if s.Modules == dir {
+		discoverBoot(&s, dir)
+	}
 	if s.SystemMap != "" && isPlaceholderSystemMap(s.SystemMap) {
 		s.SystemMap = ""
 	}
 	if s == (Spec{}) {
-		return s, &ParseError{File: dir, Msg: "no kernel build files found (kallsyms, System.map, vmlinux, modules, Module.symvers, config)"}
+		return s, &ParseError{File: dir, Msg: "no kernel build files found (kallsyms, System.map, vmlinux, vmlinuz, modules, Module.symvers, config)"}
 	}
 	return s, nil
 }
 
+// discoverModules picks the first release folder of lib/modules (or
+// usr/lib/modules, where Debian's 7.x packages put the modules and the
+// kernel image) and the vmlinuz in it.
+func discoverModules(s *Spec, lib string) {
+	rel, _ := readDirBounded(filepath.Join(lib, "modules"), maxDiscoverEntries)
+	for _, r := range rel {
+		if r.IsDir() {
+			p := filepath.Join(lib, "modules", r.Name())
+			if s.Modules == "" {
+				s.Modules = p
+			}
+			if _, err := os.Stat(filepath.Join(p, "vmlinuz")); err == nil && s.Vmlinuz == "" {
+				s.Vmlinuz = filepath.Join(p, "vmlinuz")
+			}
+			return
+		}
+	}
+}
+
+// isModulesFolder reports whether dir, which has a kernel/ folder, is an
+// installed modules folder (lib/modules/REL) or a build tree that built
+// modules (modules.order), rather than a kernel source tree.
+func isModulesFolder(dir string) bool {
+	if abs, err := filepath.Abs(dir); err == nil && filepath.Base(filepath.Dir(abs)) == "modules" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(dir, "modules.order"))
+	return err == nil
+}
+
+// discoverBoot finds, for a modules folder ROOT/[usr/]lib/modules/REL, the
+// image and config a package unpacked beside it in ROOT/boot.
+func discoverBoot(s *Spec, modules string) {
+	rel := filepath.Base(modules)
+	if filepath.Base(filepath.Dir(modules)) != "modules" {
+		return
+	}
+	root := filepath.Dir(filepath.Dir(filepath.Dir(modules)))
+	for _, boot := range []string{filepath.Join(root, "boot"), filepath.Join(root, "..", "boot")} {
+		for _, f := range []struct {
+			dst  *string
+			name string
+		}{{&s.Vmlinuz, "vmlinuz-" + rel}, {&s.Config, "config-" + rel}} {
+			if _, err := os.Stat(filepath.Join(boot, f.name)); err == nil && *f.dst == "" {
+				*f.dst = filepath.Join(boot, f.name)
+			}
+		}
+	}
+}
+
 func mergeSpec(dst *Spec, src Spec) {
 	for _, p := range []struct{ d, s *string }{
-		{&dst.Kallsyms, &src.Kallsyms}, {&dst.SystemMap, &src.SystemMap}, {&dst.Vmlinux, &src.Vmlinux},
+		{&dst.Kallsyms, &src.Kallsyms}, {&dst.SystemMap, &src.SystemMap}, {&dst.Vmlinux, &src.Vmlinux}, {&dst.Vmlinuz, &src.Vmlinuz},
 		{&dst.Modules, &src.Modules}, {&dst.Symvers, &src.Symvers}, {&dst.Config, &src.Config}, {&dst.Ftrace, &src.Ftrace},
 	} {
 		if *p.d == "" {

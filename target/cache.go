@@ -115,7 +115,7 @@ func LoadCached(spec Spec, opts Options) (*Build, error) {
 // absolute makes every path absolute, so that cache keys and recorded
 // paths do not depend on the working directory.
 func (s Spec) absolute() (Spec, error) {
-	for _, p := range []*string{&s.Kallsyms, &s.SystemMap, &s.Vmlinux, &s.Modules, &s.Symvers, &s.Config, &s.Ftrace} {
+	for _, p := range []*string{&s.Kallsyms, &s.SystemMap, &s.Vmlinux, &s.Vmlinuz, &s.Modules, &s.Symvers, &s.Config, &s.Ftrace} {
 		if *p == "" {
 			continue
 		}

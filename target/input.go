@@ -71,6 +71,7 @@ var inputLimits = map[string]int64{
 	KindKallsyms:  256 << 20,
 	KindSystemMap: 256 << 20,
 	KindVmlinux:   4 << 30,
+	KindVmlinuz:   256 << 20, // a bzImage: Debian 6.1 is 8 MB
 	KindModule:    512 << 20,
 	KindSymvers:   64 << 20,
 	KindConfig:    16 << 20,

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/klpc/klpc/target"
+	"github.com/klpc/klpc/target/deb"
 )
 
 // progressDelay is how long indexing may run before a progress line is
@@ -27,8 +30,10 @@ func newIndexCommand() *cobra.Command {
 		Use:   "index PATH...",
 		Short: "Index kernel builds and cache their symbols",
 		Long: "Index reads the kernel build files found in each PATH (kallsyms, System.map, vmlinux,\n" +
-			"modules, Module.symvers, config, available_filter_functions), caches the index, and\n" +
-			"prints what each build provides.",
+			"vmlinuz, modules, Module.symvers, config, available_filter_functions), caches the index,\n" +
+			"and prints what each build provides. PATH is a folder (a build folder, an unpacked\n" +
+			"package root or a modules folder lib/modules/REL), a kernel image (vmlinuz), or a\n" +
+			"Debian kernel package (.deb), whose kernel files are read without dpkg.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for i, dir := range args {
@@ -47,9 +52,14 @@ func newIndexCommand() *cobra.Command {
 }
 
 func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
-	spec, err := target.Discover(dir)
+	spec, pkg, cleanup, err := indexSpec(dir)
 	if err != nil {
 		return err
+	}
+	defer cleanup()
+	if pkg != "" {
+		// The files live in a temporary folder: caching them is useless.
+		noCache = true
 	}
 	stop := startProgress(stderr, "indexing "+dir+" ...")
 	b, err := target.LoadCached(spec, target.Options{NoCache: noCache})
@@ -63,6 +73,9 @@ func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
 		traceable = fmt.Sprint(c.Traceable)
 	}
 	fmt.Fprintf(stdout, "%s\n", dir)
+	if pkg != "" {
+		fmt.Fprintf(stdout, "  package:     %s\n", pkg)
+	}
 	vm := "none"
 	if b.Vmlinux != nil {
 		vm = fmt.Sprintf("%d symbols from %s", len(b.Vmlinux.Symbols), b.Vmlinux.Source)
@@ -83,8 +96,102 @@ func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
 	fmt.Fprintf(stdout, "  modules:     %d\n", len(b.Modules))
 	fmt.Fprintf(stdout, "  exports:     %d\n", len(b.Exports))
 	fmt.Fprintf(stdout, "  config:      %s\n", yesNo(b.Config != nil))
-	fmt.Fprintf(stdout, "  input files: %d\n", len(b.Inputs))
+	fmt.Fprintf(stdout, "  input files: %d (%s)\n", len(b.Inputs), inputKinds(b.Inputs))
 	return nil
+}
+
+// indexSpec turns a PATH argument into a Spec: a folder is searched
+// (target.Discover), a Debian package has its kernel files extracted to a
+// temporary folder first (pkg then says what it held), any other file is
+// read as a kernel image.
+func indexSpec(path string) (spec target.Spec, pkg string, cleanup func(), err error) {
+	cleanup = func() {}
+	st, err := os.Stat(path)
+	if err != nil {
+		return spec, "", cleanup, err
+	}
+	if st.IsDir() {
+		spec, err = target.Discover(path)
+		return spec, "", cleanup, err
+	}
+	if !isDebianPackage(path) {
+		return target.Spec{Vmlinuz: path}, "", cleanup, nil
+	}
+	tmp, err := os.MkdirTemp("", "klpc-deb-")
+	if err != nil {
+		return spec, "", cleanup, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	files, err := deb.ExtractKernel(path, tmp, deb.DefaultLimits)
+	if err != nil {
+		return spec, "", cleanup, err
+	}
+	kinds := map[string]int{}
+	rels := map[string]bool{}
+	for _, f := range files {
+		kinds[f.Kind]++
+		rels[f.Release] = true
+	}
+	if len(files) == 0 {
+		return spec, "", cleanup, fmt.Errorf("%s: no kernel files (boot/vmlinuz-*, lib/modules/*) in this package", path)
+	}
+	if len(rels) > 1 {
+		return spec, "", cleanup, fmt.Errorf("%s: kernel files of %d releases; index one at a time", path, len(rels))
+	}
+	var parts []string
+	for _, k := range sortedKeys(kinds) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, kinds[k]))
+	}
+	spec, err = target.Discover(tmp)
+	if err == nil && spec.Modules == "" && kinds[deb.KindModule] == 0 && spec.Vmlinuz == "" {
+		err = fmt.Errorf("%s: nothing to index", path)
+	}
+	return spec, fmt.Sprintf("%d kernel files (%s) of %s", len(files), strings.Join(parts, ", "), firstKey(rels)), cleanup, err
+}
+
+// isDebianPackage reports whether the file starts as a .deb does.
+func isDebianPackage(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 8+16)
+	n, _ := io.ReadFull(f, buf)
+	return n == len(buf) && string(buf[:8]) == "!<arch>\n" && strings.HasPrefix(string(buf[8:]), "debian-binary")
+}
+
+// inputKinds summarises the files a build was read from, by kind.
+func inputKinds(ins []target.Input) string {
+	n := map[string]int{}
+	for _, in := range ins {
+		n[in.Kind]++
+	}
+	var parts []string
+	for _, k := range sortedKeys(n) {
+		if n[k] == 1 {
+			parts = append(parts, k)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %ss", n[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func firstKey(m map[string]bool) string {
+	for _, k := range sortedKeys(m) {
+		return k
+	}
+	return ""
 }
 
 func placeholderCandidates(dir string) []string {

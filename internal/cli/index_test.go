@@ -66,16 +66,73 @@ func TestIndexErrorsNameTheFile(t *testing.T) {
 
 func TestIndexDebianPlaceholderSystemMap(t *testing.T) {
 	img := filepath.Join("..", "..", ".cache", "kernels", "6.1.0-56-amd64")
-	if _, err := os.Stat(filepath.Join(img, "boot")); err != nil {
+	maps, _ := filepath.Glob(filepath.Join(img, "boot", "System.map-*"))
+	if len(maps) == 0 {
 		t.Skip("unpacked Debian kernel not in .cache (scripts/fetch-kernels.sh 6.1.0-56)")
 	}
-	out, err := runIndex(t, img)
+	// The placeholder alone: no vmlinux, and the reason.
+	dir := t.TempDir()
+	data, err := os.ReadFile(maps[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"vmlinux:     none", "linux-image-<version>-dbg", "modules:     4023"} {
+	os.WriteFile(filepath.Join(dir, filepath.Base(maps[0])), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "config"), []byte("CONFIG_MODULES=y\n"), 0o644)
+	out, err := runIndex(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"vmlinux:     none", "linux-image-<version>-dbg"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestIndexDebianImage indexes Debian's 6.1.0-56 kernel as the package
+// unpacks it, from its root and from its modules folder: vmlinux comes
+// from the kernel image (boot/vmlinuz-*), not the placeholder System.map.
+func TestIndexDebianImage(t *testing.T) {
+	img := filepath.Join("..", "..", ".cache", "kernels", "6.1.0-56-amd64")
+	if _, err := os.Stat(filepath.Join(img, "boot")); err != nil {
+		t.Skip("unpacked Debian kernel not in .cache (scripts/fetch-kernels.sh 6.1.0-56)")
+	}
+	for _, dir := range []string{img, filepath.Join(img, "lib", "modules", "6.1.0-56-amd64"), filepath.Join(img, "boot", "vmlinuz-6.1.0-56-amd64")} {
+		out, err := runIndex(t, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"vmlinux:     94266 symbols from vmlinuz", "traceable:   "}
+		if filepath.Base(dir) == "6.1.0-56-amd64" { // a folder, not the image alone
+			want = append(want, "modules:     4023", "config:      yes", "input files: 4025 (config, 4023 modules, vmlinuz)")
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("index %s: output lacks %q:\n%s", dir, w, out)
+			}
+		}
+	}
+}
+
+// TestIndexDebianPackage indexes a kernel package file as downloaded.
+func TestIndexDebianPackage(t *testing.T) {
+	if os.Getenv("KLPC_INTEGRATION") != "1" {
+		t.Skip("KLPC_INTEGRATION=1 indexes the Debian kernel packages in .cache")
+	}
+	debs, _ := filepath.Glob(filepath.Join("..", "..", ".cache", "kernels", "debs", "linux-image-6.1.0-56-amd64-unsigned_*.deb"))
+	if len(debs) == 0 {
+		t.Skip("no linux-image-6.1.0-56-amd64-unsigned package in .cache/kernels/debs")
+	}
+	out, err := runIndex(t, debs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"package:     4026 kernel files (System.map 1, config 1, module 4023, vmlinuz 1) of 6.1.0-56-amd64",
+		"vmlinux:     94266 symbols from vmlinuz", "modules:     4023", "input files: 4025 (config, 4023 modules, vmlinuz)",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
 		}
 	}
 }
