@@ -112,6 +112,7 @@ type Kernel struct {
 	Kallsyms  *Path
 	SystemMap *Path
 	Vmlinux   *Path
+	Vmlinuz   *Path // a kernel image (bzImage): kallsyms and ftrace sites decoded from it
 	Modules   *Path
 	Symvers   *Path
 	Config    *Path
@@ -128,14 +129,14 @@ type Kernel struct {
 
 // HasSymbols reports whether the block names any source of symbols.
 func (k *Kernel) HasSymbols() bool {
-	return k.Kallsyms != nil || k.SystemMap != nil || k.Vmlinux != nil || k.Modules != nil
+	return k.Kallsyms != nil || k.SystemMap != nil || k.Vmlinux != nil || k.Vmlinuz != nil || k.Modules != nil
 }
 
 // Inputs lists the kernel input files the block names (symbol files,
 // Module.symvers, config, ftrace), in a fixed order.
 func (k *Kernel) Inputs() []*Path {
 	var out []*Path
-	for _, p := range []*Path{k.Kallsyms, k.SystemMap, k.Vmlinux, k.Modules, k.Symvers, k.Config, k.Ftrace} {
+	for _, p := range []*Path{k.Kallsyms, k.SystemMap, k.Vmlinux, k.Vmlinuz, k.Modules, k.Symvers, k.Config, k.Ftrace} {
 		if p != nil {
 			out = append(out, p)
 		}

@@ -36,6 +36,7 @@ var kernelSchema = &hcl.BodySchema{
 		{Name: "kallsyms"},
 		{Name: "system_map"},
 		{Name: "vmlinux"},
+		{Name: "vmlinuz"},
 		{Name: "modules"},
 		{Name: "symvers"},
 		{Name: "config"},
@@ -186,6 +187,7 @@ func decodeKernel(b *hcl.Block, dir string) (*Kernel, hcl.Diagnostics) {
 	k.Kallsyms = decodePath(a["kallsyms"], dir, &diags)
 	k.SystemMap = decodePath(a["system_map"], dir, &diags)
 	k.Vmlinux = decodePath(a["vmlinux"], dir, &diags)
+	k.Vmlinuz = decodePath(a["vmlinuz"], dir, &diags)
 	k.Modules = decodePath(a["modules"], dir, &diags)
 	k.Symvers = decodePath(a["symvers"], dir, &diags)
 	k.Config = decodePath(a["config"], dir, &diags)

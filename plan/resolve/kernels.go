@@ -74,7 +74,7 @@ func (r *resolver) kernel(k *lang.Kernel) *plan.Kernel {
 	kb.line, out.Line = r.line(k)
 	if !k.HasSymbols() {
 		r.warnf(diag.KernelWithoutSymbols, lang.RangePtr(k.DeclRange), "Kernel build without symbols",
-			"The kernel %q names no kallsyms, system_map, vmlinux or modules, so klpc cannot check that the functions its releases patch exist, are unique or traceable on that build; sympos is taken as written.", k.Name)
+			"The kernel %q names no kallsyms, system_map, vmlinux, vmlinuz or modules, so klpc cannot check that the functions its releases patch exist, are unique or traceable on that build; sympos is taken as written.", k.Name)
 		return out
 	}
 	if b := r.loadSymbols(k); b != nil {
@@ -128,7 +128,7 @@ func (r *resolver) line(k *lang.Kernel) (klp.Line, plan.Line) {
 // that names it.
 func (r *resolver) loadSymbols(k *lang.Kernel) *target.Build {
 	spec := target.Spec{
-		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Modules: k.Modules.Get(),
+		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Vmlinuz: k.Vmlinuz.Get(), Modules: k.Modules.Get(),
 		Symvers: k.Symvers.Get(), Config: k.Config.Get(), Ftrace: k.Ftrace.Get(),
 	}
 	b, err := target.LoadCached(spec, target.Options{NoCache: r.opts.NoCache, Budget: r.budget})
@@ -144,7 +144,7 @@ func (r *resolver) loadSymbols(k *lang.Kernel) *target.Build {
 	}
 	if b.Vmlinux == nil {
 		r.warnf(diag.NoVmlinuxSymbols, lang.RangePtr(k.DeclRange), "No vmlinux symbols",
-			"The kernel %q names no kallsyms, system_map or vmlinux, so functions of vmlinux are not checked on it.", k.Name)
+			"The kernel %q names no kallsyms, system_map, vmlinux or vmlinuz, so functions of vmlinux are not checked on it.", k.Name)
 	}
 	return b
 }
