@@ -54,28 +54,31 @@ const (
 
 // Resolving releases against kernel builds (plan/resolve).
 const (
-	UnknownLine          Code = "unknown-line"             // a kernel block names a line klpc does not model
-	LineNotVerified      Code = "line-not-verified"        // a release of a version no modelled line was verified on
-	NoSuchDeployment     Code = "no-such-deployment"       // --deploy names no deploy block
-	KernelUnreadable     Code = "kernel-unreadable"        // a kernel build's files cannot be read
-	KernelWithoutSymbols Code = "kernel-without-symbols"   // a kernel block names no symbol files
-	NoVmlinuxSymbols     Code = "no-vmlinux-symbols"       // a kernel block names only modules
-	ObjectNotInKernel    Code = "object-not-in-kernel"     // a release patches a module the build lacks
-	ModuleDamaged        Code = "module-damaged"           // a release patches a module whose file cannot be read
-	ModuleNotInKernel    Code = "module-not-in-kernel"     // a deployment loads a module the build lacks
-	SymbolNotFound       Code = "symbol-not-found"         // klp_find_object_symbol finds nothing
-	SymbolAmbiguous      Code = "symbol-ambiguous"         // sympos 0 with several candidates
-	SymposNotFound       Code = "sympos-not-found"         // no candidate at that sympos
-	NotAFunction         Code = "not-a-function"           // the symbol is data
-	NotTraceable         Code = "not-traceable"            // no ftrace call site: notrace or inlined
-	FileSelectFailed     Code = "file-select-failed"       // file = does not select one symbol
-	SymbolExported       Code = "symbol-exported"          // a symbol block for an exported symbol
-	ConflictingCallbacks Code = "conflicting-callbacks"    // two fixes set callbacks of one object
-	FunctionPatchedTwice Code = "function-patched-twice"   // two replacements of one function in a release
-	StateDeclaredTwice   Code = "state-declared-twice"     // two fixes of a release declare one state id
-	PerObjectReplace     Code = "per-object-replace"       // per-object modules that would each replace
-	PerObjectNameTooLong Code = "per-object-name-too-long" // a per-object module name over MODULE_NAME_LEN
-	NotBuiltForKernel    Code = "not-built-for-kernel"     // a step loads a release not built for the kernel
+	UnknownLine           Code = "unknown-line"             // a kernel block names a line klpc does not model
+	LineNotVerified       Code = "line-not-verified"        // a release of a version no modelled line was verified on
+	NoSuchDeployment      Code = "no-such-deployment"       // --deploy names no deploy block
+	KernelUnreadable      Code = "kernel-unreadable"        // a kernel build's files cannot be read
+	KernelWithoutSymbols  Code = "kernel-without-symbols"   // a kernel block names no symbol files
+	NoVmlinuxSymbols      Code = "no-vmlinux-symbols"       // a kernel block names only modules
+	ObjectNotInKernel     Code = "object-not-in-kernel"     // a release patches a module the build lacks
+	ModuleDamaged         Code = "module-damaged"           // a release patches a module whose file cannot be read
+	ModuleNotInKernel     Code = "module-not-in-kernel"     // a deployment loads a module the build lacks
+	SymbolNotFound        Code = "symbol-not-found"         // klp_find_object_symbol finds nothing
+	SymbolAmbiguous       Code = "symbol-ambiguous"         // sympos 0 with several candidates
+	SymposNotFound        Code = "sympos-not-found"         // no candidate at that sympos
+	NotAFunction          Code = "not-a-function"           // the symbol is data
+	NotTraceable          Code = "not-traceable"            // no ftrace call site: notrace or inlined
+	FileSelectFailed      Code = "file-select-failed"       // file = does not select one symbol
+	SymbolExported        Code = "symbol-exported"          // a symbol block for an exported symbol
+	ConflictingCallbacks  Code = "conflicting-callbacks"    // two fixes set callbacks of one object
+	DuplicateSysfsName    Code = "duplicate-sysfs-name"     // two klp_funcs whose sysfs names collide
+	InitFunction          Code = "init-function"            // a patch on a module's __init function
+	LivepatchModuleObject Code = "livepatch-module-object"  // a fix patches another release's livepatch module
+	FunctionPatchedTwice  Code = "function-patched-twice"   // two replacements of one function in a release
+	StateDeclaredTwice    Code = "state-declared-twice"     // two fixes of a release declare one state id
+	PerObjectReplace      Code = "per-object-replace"       // per-object modules that would each replace
+	PerObjectNameTooLong  Code = "per-object-name-too-long" // a per-object module name over MODULE_NAME_LEN
+	NotBuiltForKernel     Code = "not-built-for-kernel"     // a step loads a release not built for the kernel
 )
 
 // Checks over the simulation (plan/check).

@@ -202,6 +202,30 @@ func (o *Object) Resolve(name string, sympos int, file string) Resolution {
 	return r
 }
 
+// ResolveLoading resolves as Resolve does, but counting the full symbol
+// table a module has while it loads (klp_module_coming runs then, before
+// do_init_module drops the init symbols): what a patch that is already
+// loaded finds when the module comes.
+func (o *Object) ResolveLoading(name string, sympos int, file string) Resolution {
+	return o.resolve(name, sympos, file, true)
+}
+
+// InitOnly reports whether the symbol at that sympos of the full table
+// exists only while the module loads (an __init function).
+func (o *Object) InitOnly(name string, sympos int) bool {
+	r := o.resolve(name, sympos, "", true)
+	if r.Chosen < 0 {
+		return false
+	}
+	c := r.Candidates[r.Chosen]
+	for _, i := range o.Lookup(name) {
+		if s := o.Symbols[i]; s.Addr == c.Addr && s.Type == c.Type {
+			return s.LoadingOnly
+		}
+	}
+	return false
+}
+
 func (o *Object) hasLoadingOnly(name string) bool {
 	for _, i := range o.Lookup(name) {
 		if o.Symbols[i].LoadingOnly {

@@ -162,3 +162,155 @@ deploy "coming" {
 		t.Errorf("module load with a failing pre_patch: ok=%v callbacks=%v", coming.OK, coming.Callbacks)
 	}
 }
+
+// TestInitFunction: a patch on a module's __init function resolves only
+// in the module's full symbol table: it applies when the module loads
+// after the livepatch and is refused while the module is loaded.
+func TestInitFunction(t *testing.T) {
+	fixture, _ := filepath.Abs(filepath.Join("..", "..", "kernels", "6.1.0-56-amd64"))
+	p := planFiles(t, `
+kernel "k" {
+  release  = "6.1.0-56-amd64"
+  kallsyms = "`+fixture+`/kallsyms.gz"
+  modules  = "`+fixture+`/modules"
+}
+fix "init" {
+  source = "init.c"
+  object "tcp_scalable" {
+    func "tcp_scalable_register" { new = "klpc_register" }
+  }
+}
+livepatch "lp" {
+  kernels = [kernel.k]
+  fixes   = [fix.init]
+}
+deploy "module-later" {
+  kernel = kernel.k
+  step "load" { livepatch = livepatch.lp }
+  step "module_load" { module = "tcp_scalable" }
+}
+deploy "module-first" {
+  kernel  = kernel.k
+  modules = ["tcp_scalable"]
+  step "load" {
+    livepatch = livepatch.lp
+    expect    = "refused"
+  }
+}
+`, "init.c")
+	if got := p.Diagnostics.Codes(); !slices.Equal(got, []diag.Code{diag.InitFunction}) {
+		t.Fatalf("want one init-function warning, got:\n%s", p.Diagnostics.String())
+	}
+	later := p.Deployments[0].Steps[1]
+	if !later.OK || later.Functions["tcp_scalable:tcp_scalable_register"].String() != "lp:klpc_register" {
+		t.Errorf("module loaded after the patch: ok=%v runs %s", later.OK, later.Functions["tcp_scalable:tcp_scalable_register"])
+	}
+	if first := p.Deployments[1].Steps[0]; first.OK || first.Errno != "EINVAL" {
+		t.Errorf("patch loaded after the module: ok=%v errno=%s", first.OK, first.Errno)
+	}
+}
+
+// TestLivepatchModuleObject: a fix may patch a replacement function of
+// another release's livepatch module; it applies when that module loads,
+// and the code that runs is the end of the chain.
+func TestLivepatchModuleObject(t *testing.T) {
+	p := planFiles(t, `
+kernel "k" {
+  release = "6.1.0-56-amd64"
+}
+fix "base" {
+  source = "base.c"
+  object "vmlinux" {
+    func "cmdline_proc_show" { new = "base_cmdline" }
+  }
+}
+fix "on-base" {
+  source = "on.c"
+  object "lp_base" {
+    func "base_cmdline" { new = "better_cmdline" }
+  }
+}
+livepatch "lp-base" {
+  replace = false
+  kernels = [kernel.k]
+  fixes   = [fix.base]
+}
+livepatch "lp-on" {
+  replace = false
+  kernels = [kernel.k]
+  fixes   = [fix.on-base]
+}
+deploy "chain" {
+  kernel = kernel.k
+  step "load" { livepatch = livepatch.lp-on }
+  step "load" { livepatch = livepatch.lp-base }
+  step "disable" { livepatch = livepatch.lp-on }
+}
+`, "base.c", "on.c")
+	if p.HasErrors() {
+		t.Fatalf("errors: %s", p.Diagnostics.String())
+	}
+	if got := p.Diagnostics.Codes(); !slices.Contains(got, diag.LivepatchModuleObject) {
+		t.Errorf("no livepatch-module-object warning: %v", got)
+	}
+	steps := p.Deployments[0].Steps
+	key := "vmlinux:cmdline_proc_show"
+	if got := steps[0].Functions["lp_base:base_cmdline"].String(); got != "absent" {
+		t.Errorf("before lp-base loads its function is %s, want absent", got)
+	}
+	if got := steps[1].Functions[key].String(); got != "lp-on:better_cmdline" {
+		t.Errorf("with both loaded %s runs %s, want the end of the chain", key, got)
+	}
+	if got := steps[2].Functions[key].String(); got != "lp-base:base_cmdline" {
+		t.Errorf("after disabling lp-on %s runs %s", key, got)
+	}
+}
+
+// TestSysfsNameCollision: two fixes spelling one function with sympos 0
+// and 1 give the release two klp_funcs with one sysfs name; the module
+// does not load: EEXIST on 6.1 and 6.12, EBUSY on 7.x.
+func TestSysfsNameCollision(t *testing.T) {
+	for line, errno := range map[string]string{"6.1": "EEXIST", "6.12": "EEXIST", "7.x": "EBUSY"} {
+		p := planFiles(t, `
+kernel "k" {
+  release = "6.1.0-56-amd64"
+  line    = "`+line+`"
+}
+fix "a" {
+  source = "a.c"
+  object "vmlinux" {
+    func "cmdline_proc_show" { new = "klpc_cmdline" }
+  }
+}
+fix "b" {
+  source = "a.c"
+  object "vmlinux" {
+    func "cmdline_proc_show" {
+      new    = "klpc_cmdline"
+      sympos = 1
+    }
+  }
+}
+livepatch "lp" {
+  kernels = [kernel.k]
+  fixes   = [fix.a, fix.b]
+}
+deploy "d" {
+  kernel = kernel.k
+  step "load" {
+    livepatch = livepatch.lp
+    expect    = "refused"
+  }
+}
+`, "a.c")
+		if got := p.Diagnostics.Codes(); !slices.Contains(got, diag.DuplicateSysfsName) || p.HasErrors() {
+			t.Errorf("%s: diagnostics:\n%s", line, p.Diagnostics.String())
+		}
+		if s := p.Deployments[0].Steps[0]; s.OK || s.Errno != errno {
+			t.Errorf("%s: load ok=%v errno=%s, want %s", line, s.OK, s.Errno, errno)
+		}
+		if n := len(p.Livepatches[0].Builds[0].Modules[0].Objects[0].Funcs); n != 2 {
+			t.Errorf("%s: %d klp_funcs, want 2", line, n)
+		}
+	}
+}

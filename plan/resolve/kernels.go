@@ -21,6 +21,8 @@ type KernelBuild struct {
 	decl *lang.Kernel
 	b    *target.Build // nil when the block names no symbol files, or they cannot be read
 	line klp.Line
+	// livepatchModules are the configuration's own livepatch modules.
+	livepatchModules map[string]bool
 }
 
 // Line is the kernel line whose livepatch core models the build.
@@ -35,7 +37,7 @@ func (kb *KernelBuild) Known() bool { return kb != nil && kb.b != nil }
 // HasObject reports whether the build has that object; without symbols
 // every object is taken to exist.
 func (kb *KernelBuild) HasObject(object string) bool {
-	if !kb.Known() || object == kabi.Vmlinux {
+	if !kb.Known() || object == kabi.Vmlinux || kb.livepatchModules[object] {
 		return true
 	}
 	_, ok := kb.b.Object(object)
@@ -69,7 +71,7 @@ func (r *resolver) kernel(k *lang.Kernel) *plan.Kernel {
 	for _, p := range k.Inputs() {
 		out.Inputs = append(out.Inputs, p.Abs)
 	}
-	kb := &KernelBuild{decl: k}
+	kb := &KernelBuild{decl: k, livepatchModules: r.livepatchModules}
 	r.builds[k.Name] = kb
 	kb.line, out.Line = r.line(k)
 	if !k.HasSymbols() {
@@ -152,6 +154,12 @@ func (r *resolver) loadSymbols(k *lang.Kernel) *target.Build {
 // resolveFunc returns the sympos a release's function has on a build.
 func (r *resolver) resolveFunc(kb *KernelBuild, l *lang.Livepatch, kr lang.Ref, object string, rf *relFunc) (int, bool) {
 	fn := rf.decl
+	if r.livepatchModules[object] {
+		r.warnf(diag.LivepatchModuleObject, lang.RangePtr(fn.NameRange), "Patches a livepatch module",
+			"The livepatch %q patches %s of %q, a livepatch module of this configuration: the kernel applies it when that module loads (klp_module_coming runs for livepatch modules too) and reverts it when the module goes, and a call then runs the end of the chain of replacements. No kernel build holds the module, so sympos %d is taken as written.",
+			l.Name, fn.Name, object, fn.SymposValue())
+		return fn.SymposValue(), true
+	}
 	if !kb.Known() {
 		if fn.File != nil {
 			r.errorf(diag.FileSelectFailed, lang.RangePtr(fn.File.Range), "Cannot select a symbol by file",
@@ -174,6 +182,20 @@ func (r *resolver) resolveFunc(kb *KernelBuild, l *lang.Livepatch, kr lang.Ref, 
 		return 0, false
 	}
 	pos, prob := kb.resolve(object, fn.Name, fn.SymposValue(), fn.File.Get(), true)
+	if prob != nil && object != kabi.Vmlinux {
+		if o, ok := kb.b.Object(object); ok {
+			if alt := o.ResolveLoading(fn.Name, fn.SymposValue(), fn.File.Get()); alt.Problem == target.OK && alt.Chosen >= 0 {
+				c := alt.Candidates[alt.Chosen]
+				r.warnf(diag.InitFunction, lang.RangePtr(fn.NameRange), "Patches an __init function",
+					"On kernel %q, %s of %s exists only while the module loads (its init code, freed by do_init_module): livepatch %q patches it only when %s loads after the livepatch (klp_module_coming finds the symbol in the module's full symbol table), and the kernel refuses the livepatch (EINVAL) while %s is already loaded. A later replace release must not carry it as a nop either.",
+					kr.Name, fn.Name, object, l.Name, object, object)
+				pos, prob = c.Sympos, nil
+				if fn.File == nil {
+					pos = fn.SymposValue()
+				}
+			}
+		}
+	}
 	if prob != nil {
 		rng := fn.NameRange
 		if fn.File != nil && prob.code == diag.FileSelectFailed {
@@ -226,6 +248,9 @@ type symbolProblem struct {
 // resolve finds a function or symbol of an object; file, when not empty,
 // selects a duplicated name by its source file.
 func (kb *KernelBuild) resolve(object, name string, sympos int, file string, wantFunc bool) (int, *symbolProblem) {
+	if kb.livepatchModules[object] {
+		return sympos, nil // built by this configuration: not in the build
+	}
 	o, ok := kb.b.Object(object)
 	if !ok {
 		if object == kabi.Vmlinux {
@@ -309,16 +334,49 @@ func (kb *KernelBuild) vermagic() string {
 // modelSymbols lets the kernel model ask a build's symbols.
 type modelSymbols struct{ kb *KernelBuild }
 
+// InitOnly reports whether a module's function exists only while the
+// module loads (klp.InitSymbols).
+func (m modelSymbols) InitOnly(object, name string, sympos int) bool {
+	o, ok := m.kb.b.Object(object)
+	return ok && object != kabi.Vmlinux && o.InitOnly(name, sympos)
+}
+
+// Find answers klp_find_object_symbol. A module's init symbols are found
+// too (the full table a COMING module has); the model refuses them for a
+// live module through InitOnly.
 func (m modelSymbols) Find(object, name string, sympos int) *klp.Refusal {
-	if _, prob := m.kb.resolve(object, name, sympos, "", false); prob != nil {
+	_, prob := m.kb.resolve(object, name, sympos, "", false)
+	if prob != nil && m.foundLoading(object, name, sympos) {
+		return nil
+	}
+	if prob != nil {
 		return prob.refusal
 	}
 	return nil
 }
 
+// Traceable answers ftrace_location for the function Find found.
 func (m modelSymbols) Traceable(object, name string, sympos int) *klp.Refusal {
-	if _, prob := m.kb.resolve(object, name, sympos, "", true); prob != nil {
+	_, prob := m.kb.resolve(object, name, sympos, "", true)
+	if prob != nil && m.foundLoading(object, name, sympos) {
+		return nil
+	}
+	if prob != nil {
 		return prob.refusal
 	}
 	return nil
+}
+
+// foundLoading reports whether a module's full symbol table, init symbols
+// included, has the function at that sympos.
+func (m modelSymbols) foundLoading(object, name string, sympos int) bool {
+	if object == kabi.Vmlinux {
+		return false
+	}
+	o, ok := m.kb.b.Object(object)
+	if !ok {
+		return false
+	}
+	r := o.ResolveLoading(name, sympos, "")
+	return r.Problem == target.OK && r.Chosen >= 0
 }

@@ -33,6 +33,10 @@ type Result struct {
 }
 
 type resolver struct {
+	// livepatchModules are the module names of the configuration's own
+	// releases: a fix may patch one of them (klp_module_coming runs for
+	// livepatch modules too), and no kernel build ships them.
+	livepatchModules map[string]bool
 	// budget bounds the bytes decompressed while reading every kernel
 	// build of the run together.
 	budget *safeio.Budget
@@ -45,7 +49,8 @@ type resolver struct {
 // Resolve resolves a configuration whose references hold (lang reported
 // no errors).
 func Resolve(cfg *lang.Config, opts Options) (*Result, diag.Diagnostics) {
-	r := &resolver{cfg: cfg, opts: opts, builds: map[string]*KernelBuild{}, budget: safeio.NewBudget(safeio.DefaultBudget)}
+	r := &resolver{cfg: cfg, opts: opts, builds: map[string]*KernelBuild{}, budget: safeio.NewBudget(safeio.DefaultBudget),
+		livepatchModules: livepatchModules(cfg)}
 	out := &Result{Kernels: []*plan.Kernel{}, Fixes: []*plan.Fix{}, Livepatches: []*plan.Livepatch{}, Builds: r.builds}
 	for _, k := range cfg.Kernels {
 		out.Kernels = append(out.Kernels, r.kernel(k))
@@ -67,6 +72,25 @@ func (r *resolver) errorf(code diag.Code, rng *diag.Range, summary, format strin
 
 func (r *resolver) warnf(code diag.Code, rng *diag.Range, summary, format string, args ...any) {
 	r.diags = append(r.diags, diag.Warnf(code, rng, summary, format, args...))
+}
+
+// livepatchModules lists the module names every release of the
+// configuration builds.
+func livepatchModules(cfg *lang.Config) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range cfg.Livepatches {
+		out[l.ModuleName()] = true
+		if l.LayoutValue() == kabi.LayoutPerObject && l.Fixes != nil {
+			for _, fr := range l.Fixes.Refs {
+				if f := cfg.Fix(fr.Name); f != nil {
+					for _, o := range f.Objects {
+						out[kabi.PerObjectModuleName(l.Name, o.Name)] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 func planFix(f *lang.Fix) *plan.Fix {
@@ -190,6 +214,12 @@ func (r *resolver) mergeFixes(l *lang.Livepatch) []*relObject {
 			for _, fn := range o.Funcs {
 				id := identityOf(fn)
 				if prev := seen[o.Name][id]; prev != nil {
+					if spelled0and1(prev.decl, fn) && prev.decl.New.Value == fn.New.Value {
+						// Two klp_funcs, one sysfs name: see sysfsCollision.
+						r.sysfsCollision(l, o.Name, prev, &relFunc{fix: f, decl: fn})
+						ro.funcs = append(ro.funcs, &relFunc{fix: f, decl: fn})
+						continue
+					}
 					if prev.decl.New.Value != fn.New.Value {
 						r.errorf(diag.FunctionPatchedTwice, lang.RangePtr(fn.NameRange), "Function patched twice in one release",
 							"The livepatch %q carries fix %q, which replaces %s with %s, and fix %q, which replaces it with %s. One klp_object cannot hold two replacements for one function: combine the fixes into one replacement, or ship them in different releases.",
@@ -208,6 +238,26 @@ func (r *resolver) mergeFixes(l *lang.Livepatch) []*relObject {
 		}
 	}
 	return objects
+}
+
+// spelled0and1 reports whether two declarations of one function spell its
+// sympos differently, one 0 and the other 1.
+func spelled0and1(a, b *lang.Func) bool {
+	return a.File == nil && b.File == nil && a.SymposValue() != b.SymposValue()
+}
+
+// sysfsCollision explains what the kernel makes of two fixes that spell a
+// function's sympos as 0 and 1: the release gets two klp_funcs for it, and
+// klp_init_func names both sysfs directories "name,1" (sympos 0 shows as
+// 1, on 6.1, 6.12 and 7.x), so kobject_add fails with -EEXIST and the
+// livepatch module's init fails: insmod reports EEXIST on 6.1 and 6.12,
+// EBUSY on 7.x (do_init_module maps an init's -EEXIST to -EBUSY). The
+// deployment steps that load the release show the refusal.
+func (r *resolver) sysfsCollision(l *lang.Livepatch, object string, a, b *relFunc) {
+	r.diags = append(r.diags, diag.Warnf(diag.DuplicateSysfsName, lang.RangePtr(b.decl.NameRange), "Function spelled with sympos 0 and 1",
+		"The livepatch %q carries fix %q, which patches %s of %s with sympos %d, and fix %q, which spells it with sympos %d. To the kernel they are one function, but the release gets two klp_funcs for it, and both get the sysfs name \"%s,1\" (klp_init_func shows sympos 0 as 1): kobject_add fails with EEXIST and the module does not load (insmod reports EEXIST on 6.1 and 6.12, EBUSY on 7.x). Spell the function the same way in both fixes.",
+		l.Name, b.fix.Name, b.decl.Name, object, b.decl.SymposValue(), a.fix.Name, a.decl.SymposValue(), b.decl.Name).
+		WithRelated("the other spelling", lang.Range(a.decl.NameRange)))
 }
 
 // checkPerObject refuses what one module per object cannot do on a real
