@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,6 +96,12 @@ func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
 	fmt.Fprintf(stdout, "  functions:   %d\n", c.Functions)
 	fmt.Fprintf(stdout, "  traceable:   %s\n", traceable)
 	fmt.Fprintf(stdout, "  modules:     %d\n", len(b.Modules))
+	if len(b.Damaged) > 0 {
+		fmt.Fprintf(stdout, "  damaged:     %d (releases that patch them fail; the rest is indexed)\n", len(b.Damaged))
+		for _, name := range slices.Sorted(maps.Keys(b.Damaged)) {
+			fmt.Fprintf(stdout, "               %s: %v\n", name, b.Damaged[name])
+		}
+	}
 	fmt.Fprintf(stdout, "  exports:     %d\n", len(b.Exports))
 	fmt.Fprintf(stdout, "  config:      %s\n", yesNo(b.Config != nil))
 	fmt.Fprintf(stdout, "  input files: %d (%s)\n", len(b.Inputs), inputKinds(b.Inputs))

@@ -136,3 +136,28 @@ func TestIndexDebianPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexReportsDamagedModules: a damaged module among good ones is
+// named, and the rest of the build is indexed.
+func TestIndexReportsDamagedModules(t *testing.T) {
+	dir := t.TempDir()
+	mods := filepath.Join(dir, "modules")
+	if err := os.MkdirAll(mods, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(fixtureDir, "modules", "tcp_scalable.ko"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(mods, "tcp_scalable.ko"), good, 0o644)
+	os.WriteFile(filepath.Join(mods, "broken.ko"), good[:len(good)/2], 0o644)
+	out, err := runIndex(t, "--no-cache", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"modules:     1", "damaged:     1", "broken:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
