@@ -88,13 +88,25 @@ func TestCIdent(t *testing.T) {
 }
 
 func TestActions(t *testing.T) {
-	on := map[Action]bool{ActionLoad: true, ActionDisable: true, ActionUnload: true}
-	if len(Actions) != 5 {
-		t.Errorf("%d actions, want 5", len(Actions))
+	on := map[Action]bool{ActionLoad: true, ActionDisable: true, ActionUnload: true, ActionEnable: true, ActionForce: true}
+	module := map[Action]bool{ActionModuleLoad: true, ActionModuleUnload: true}
+	task := map[Action]bool{ActionBlock: true, ActionRelease: true}
+	if len(Actions) != 9 {
+		t.Errorf("%d actions, want 9", len(Actions))
 	}
 	for _, a := range Actions {
-		if a.OnLivepatch() != on[a] {
-			t.Errorf("%s.OnLivepatch() = %v", a, a.OnLivepatch())
+		if a.OnLivepatch() != on[a] || a.OnModule() != module[a] || a.OnTask() != task[a] {
+			t.Errorf("%s: livepatch %v, module %v, task %v", a, a.OnLivepatch(), a.OnModule(), a.OnTask())
+		}
+		if n := btoi(on[a]) + btoi(module[a]) + btoi(task[a]); n != 1 {
+			t.Errorf("%s names %d kinds of thing", a, n)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
