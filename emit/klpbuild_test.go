@@ -290,3 +290,22 @@ func TestKlpBuildScriptRuns(t *testing.T) {
 		t.Errorf("klp-build on %s: %v\n%s", patch, err, res)
 	}
 }
+
+// FuzzKlpBuildUnsupported: any patch text is read without a panic, and
+// every refused file is reported at a range of the text that names it.
+func FuzzKlpBuildUnsupported(f *testing.F) {
+	for _, tc := range klpBuildPatchCases {
+		f.Add([]byte(tc.patch))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, u := range klpBuildUnsupported("p.patch", data) {
+			r := u.rng
+			if r.Start.Byte < 0 || r.End.Byte > len(data) || r.Start.Byte >= r.End.Byte {
+				t.Fatalf("range %+v outside the %d bytes", r, len(data))
+			}
+			if !strings.HasSuffix(string(data[r.Start.Byte:r.End.Byte]), u.file) || !klpBuildRefusesFile(u.file) {
+				t.Fatalf("%q reported at %q", u.file, data[r.Start.Byte:r.End.Byte])
+			}
+		}
+	})
+}
