@@ -107,4 +107,6 @@ const (
 	PlanInconsistent    Code = "plan-inconsistent"     // the plan names a fix or kernel it does not hold
 	UnverifiedUpgrade   Code = "unverified-upgrade"    // emit refuses an unverified upgrade script
 	EncodeFailed        Code = "encode-failed"         // encoding an output failed
+	KlpBuildRefuses     Code = "klp-build-refuses"     // a patch klp-build refuses (lib/, vdso, realmode/rm, .S)
+	KlpBuildStates      Code = "klp-build-states"      // a release with klp_state, which klp-build cannot carry
 )

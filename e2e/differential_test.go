@@ -9,24 +9,77 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/emit"
 	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/klp"
 	"github.com/klpc/klpc/plan/planner"
 )
 
-// TestDifferential plans the deployments of testdata/differential, emits
-// their livepatch modules, builds them against the real headers, performs
-// every deployment on the real kernel and checks that each step went as
-// the plan predicted: accepted or refused (with the same errno), the
-// patches /sys/kernel/livepatch lists, and the implementation every
+// TestDifferential plans the deployments of testdata/differential for the
+// real kernel of every kernel line that is ready (LinesForTest), emits
+// their livepatch modules, builds them against that line's headers (7.x
+// in its build chroot), performs the deployments on the real kernel, in
+// one boot per line, and checks that each step went as the plan
+// predicted: accepted or refused (with the same errno), the patches
+// /sys/kernel/livepatch lists with the attributes of the line (replace
+// on 6.12 and later, stack_order on 7.x), and the implementation every
 // function runs.
+//
+// The deployments whose outcome differs between lines (everyLine) run on
+// every line; each of the others runs on one line, in turn, unless
+// KLPC_E2E_ALL_LINES=1 asks for every deployment on every line.
 func TestDifferential(t *testing.T) {
-	env := EnvForTest(t)
+	envs := LinesForTest(t)
+	for i, env := range envs {
+		t.Run(lineName(env), func(t *testing.T) {
+			differentialLine(t, env, linePick{index: i, lines: len(envs), all: os.Getenv("KLPC_E2E_ALL_LINES") == "1"})
+		})
+	}
+}
+
+// everyLine names the deployments of testdata/differential that run on
+// every line, because the kernel lines disagree on them or on the sysfs
+// attributes they show:
+//   - module-symbols: a module whose klp relocations a loaded livepatch
+//     wrote is reloaded; 6.1 refuses it with ENOEXEC, 6.12 and 7.x clear
+//     the relocations when it goes and patch it again
+//     (klp_cleanup_module_patches_limited).
+//   - disable-order: three stacked patches, one disabled in the middle;
+//     7.x renumbers stack_order (stack_order_show).
+//   - atomic-replace: non-replace patches replaced by a replace patch;
+//     the replace attribute (replace_show, 6.12 and 7.x) tells them apart.
+var everyLine = map[string]bool{"module-symbols": true, "disable-order": true, "atomic-replace": true}
+
+// linePick chooses the scenarios of one line: index is the line's
+// position among the lines tested, lines their number.
+type linePick struct {
+	index, lines int
+	all          bool
+}
+
+// runs reports whether the scenario called name, the n-th (from 0) of
+// those not in everyLine, runs on the line.
+func (lp linePick) runs(name string, n int) bool {
+	return lp.all || everyLine[name] || lp.lines <= 1 || n%lp.lines == lp.index
+}
+
+func lineName(env Env) string {
+	if env.Line != "" {
+		return env.Line
+	}
+	return env.KernelRelease
+}
+
+// differentialLine runs TestDifferential on the kernel of one line.
+func differentialLine(t *testing.T, env Env, pick linePick) {
+	env.Log = t.Logf
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -35,24 +88,58 @@ func TestDifferential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := planDifferential(t, env, filepath.Dir(probe))
-	kos := buildEmitted(ctx, t, env, p)
-	kos[ProbeModule] = probe
+	p := planDifferential(t, env, filepath.Dir(probe), "")
+	t.Logf("%s: modelled by the livepatch core of Linux %s", env.KernelRelease, p.Kernels[0].Line.Name)
 
-	var scenarios []Scenario
-	var checks []dcheck
+	// Each scenario is made once the modules it loads are built.
+	type pending struct {
+		name string
+		make func(kos map[string]string) (Scenario, dcheck)
+	}
+	var todo []pending
+	releases := map[string]bool{}
+	n := 0
+	add := func(name string, uses []string, make func(kos map[string]string) (Scenario, dcheck)) {
+		if !everyLine[name] {
+			n++
+			if !pick.runs(name, n-1) {
+				return
+			}
+		}
+		for _, u := range uses {
+			releases[u] = true
+		}
+		todo = append(todo, pending{name, make})
+	}
 	for _, d := range p.Deployments {
-		sc, ch := deploymentScenario(p, d, kos)
-		scenarios = append(scenarios, sc)
-		checks = append(checks, ch)
+		var uses []string
+		for _, s := range d.Steps {
+			if s.Livepatch != "" {
+				uses = append(uses, s.Livepatch)
+			}
+		}
+		add(d.Name, uses, func(kos map[string]string) (Scenario, dcheck) { return deploymentScenario(p, d, kos) })
 	}
 	for _, lp := range p.Livepatches {
 		for _, u := range lp.Upgrades {
-			sc, ch := upgradeScenario(p, lp, u, kos)
-			scenarios = append(scenarios, sc)
-			checks = append(checks, ch)
+			add(upgradeName(lp, u), []string{u.From, lp.Name},
+				func(kos map[string]string) (Scenario, dcheck) { return upgradeScenario(p, lp, u, kos) })
 		}
 	}
+	kos := buildEmitted(ctx, t, env, p, releases)
+	kos[ProbeModule] = probe
+	built := time.Since(start)
+
+	var scenarios []Scenario
+	var checks []dcheck
+	var names []string
+	for _, it := range todo {
+		sc, ch := it.make(kos)
+		scenarios = append(scenarios, sc)
+		checks = append(checks, ch)
+		names = append(names, it.name)
+	}
+	runStart := time.Now()
 	results, err := Run(ctx, env, scenarios...)
 	if err != nil {
 		t.Errorf("run: %v", err)
@@ -64,44 +151,87 @@ func TestDifferential(t *testing.T) {
 			continue
 		}
 		if diff := ch.compare(results[i]); diff != "" {
-			t.Errorf("scenario %s: the kernel did not do what the plan predicted:\n%s", ch.name, diff)
+			t.Errorf("%s, scenario %s: the kernel did not do what the plan predicted:\n%s", env.KernelRelease, ch.name, diff)
 		}
 		steps += len(ch.steps)
 	}
-	t.Logf("compared %d scenarios, %d steps, with the real kernel in %s", len(checks), steps, time.Since(start).Round(time.Second))
+	t.Logf("%s: compared %d scenarios (%s), %d steps, with the real kernel: built in %s, ran in %s, %s in all",
+		env.KernelRelease, len(checks), strings.Join(names, " "), steps, built.Round(time.Second),
+		time.Since(runStart).Round(time.Second), time.Since(start).Round(time.Second))
+	if len(results) < len(checks) {
+		return
+	}
 
-	// A wrong prediction must fail, readably: flip one expected
-	// implementation and compare again with what the kernel did.
-	wrong := checks[0]
-	wrong.steps = append([]expectedStep(nil), wrong.steps...)
-	flipped := map[string]string{}
-	for k, v := range wrong.steps[0].functions {
-		flipped[k] = v
-	}
-	for k, v := range flipped {
-		if v == Original {
-			flipped[k] = "basic:klpc_cmd_a"
-		} else {
-			flipped[k] = Original
+	// A wrong prediction must fail, readably: the same deployments planned
+	// with the model of every other line must disagree with what this
+	// kernel did, on the steps where the lines differ.
+	for _, other := range klp.Lines() {
+		if other.String() == p.Kernels[0].Line.Name {
+			continue
 		}
-		break
-	}
-	wrong.steps[0].functions = flipped
-	if diff := wrong.compare(results[0]); !strings.Contains(diff, "plan:") || !strings.Contains(diff, "kernel:") {
-		t.Errorf("a flipped prediction was not reported readably: %q", diff)
+		wp := planDifferential(t, env, filepath.Dir(probe), other.String())
+		var diffs []string
+		for i, ch := range checks {
+			wrong := rebuildCheck(wp, ch.name)
+			if wrong == nil {
+				t.Errorf("planned with the %s model, scenario %s is missing", other, ch.name)
+				continue
+			}
+			if diff := wrong.compare(results[i]); diff != "" {
+				diffs = append(diffs, "scenario "+ch.name+":\n"+diff)
+			}
+		}
+		report := strings.Join(diffs, "")
+		if report == "" || !strings.Contains(report, "plan:") || !strings.Contains(report, "kernel:") {
+			t.Errorf("the %s model's predictions for %s were not reported as wrong: %q", other, env.KernelRelease, report)
+			continue
+		}
+		t.Logf("planned with the %s model instead, %d scenarios disagree with %s; the first:\n%s", other, len(diffs), env.KernelRelease, tail(diffs[0], 6))
 	}
 }
 
+// rebuildCheck returns the predictions of the scenario called name in p.
+func rebuildCheck(p *plan.Plan, name string) *dcheck {
+	for _, d := range p.Deployments {
+		if d.Name == name {
+			_, ch := deploymentScenario(p, d, map[string]string{})
+			return &ch
+		}
+	}
+	for _, lp := range p.Livepatches {
+		for _, u := range lp.Upgrades {
+			if upgradeName(lp, u) == name {
+				_, ch := upgradeScenario(p, lp, u, map[string]string{})
+				return &ch
+			}
+		}
+	}
+	return nil
+}
+
 // planDifferential plans a copy of testdata/differential with a kernel
-// block naming the real kernel's fixtures and the probe module just built.
-func planDifferential(t *testing.T, env Env, probeDir string) *plan.Plan {
+// block naming the real kernel's release, its fixtures under kernels/,
+// its headers and the probe module just built. line, when set, overrides
+// the modelled line (the kernel block's line attribute).
+//
+// The deploy blocks' expect attributes say what the kernel they were
+// written for does; on another line the kernel may disagree (module-symbols'
+// reload is refused on 6.1 only, and its last step then finds the module
+// loaded), so the expectation errors are turned into warnings here: the
+// comparison with the real kernel is what checks each prediction, and
+// emit, which refuses a plan with errors, builds the releases.
+func planDifferential(t *testing.T, env Env, probeDir, line string) *plan.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("testdata", "differential")
 	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
-	fixtures := filepath.Join(env.Root, "kernels", "6.1.0-56-amd64")
+	fixtures := filepath.Join(env.Root, "kernels", env.KernelRelease)
+	if !isFile(filepath.Join(fixtures, "kallsyms.gz")) {
+		t.Fatalf("no symbol fixtures for %s in %s (scripts/make-fixtures.sh makes them)", env.KernelRelease, fixtures)
+	}
+	// The kernel keeps the name the deploy blocks use, whatever its line.
 	kernel := fmt.Sprintf(`kernel "deb12-56" {
   release  = %q
   kallsyms = %q
@@ -109,38 +239,79 @@ func planDifferential(t *testing.T, env Env, probeDir string) *plan.Plan {
   symvers  = %q
   modules  = %q
   headers  = %q
-}
 `, env.KernelRelease, filepath.Join(fixtures, "kallsyms.gz"), filepath.Join(fixtures, "available_filter_functions.gz"),
-		filepath.Join(fixtures, "Module.symvers.gz"), probeDir, env.Headers)
+		filepath.Join(fixtures, "Module.symvers.gz"), probeDir, env.HostHeaders())
+	if line != "" {
+		kernel += fmt.Sprintf("  line     = %q\n", line)
+	}
+	kernel += "}\n"
 	if err := os.WriteFile(filepath.Join(dir, "kernel.klp.hcl"), []byte(kernel), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, diags := lang.LoadDir(dir)
 	p := planner.Plan(cfg, diags, planner.Options{})
-	if p.HasErrors() {
-		t.Fatalf("the differential configuration does not plan cleanly:\n%s", p.Diagnostics.String())
+	var errs diag.Diagnostics
+	for _, d := range p.Diagnostics {
+		if d.Severity != diag.Error {
+			continue
+		}
+		if d.Code == diag.StepRefused || d.Code == diag.StepNotRefused {
+			if line == "" {
+				t.Logf("on the %s line: %s", p.Kernels[0].Line.Name, d.Detail)
+			}
+			d.Severity = diag.Warning
+			continue
+		}
+		errs = append(errs, d)
+	}
+	if len(errs) > 0 {
+		t.Fatalf("the differential configuration does not plan cleanly for %s:\n%s", env.KernelRelease, errs.String())
 	}
 	return p
 }
 
-// buildEmitted emits the plan and builds every module it names.
-func buildEmitted(ctx context.Context, t *testing.T, env Env, p *plan.Plan) map[string]string {
+// buildEmitted emits the plan and builds the modules of the releases
+// named in use, two at a time.
+func buildEmitted(ctx context.Context, t *testing.T, env Env, p *plan.Plan, use map[string]bool) map[string]string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
 	if _, diags := emit.Emit(context.Background(), p, out, emit.Options{}); diags.HasErrors() {
 		t.Fatalf("emit: %s", diags.String())
 	}
-	kos := map[string]string{}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		kos  = map[string]string{}
+		errs []string
+		sem  = make(chan struct{}, 2)
+	)
 	for _, lp := range p.Livepatches {
+		if !use[lp.Name] {
+			continue
+		}
 		for _, b := range lp.Builds {
 			for _, m := range b.Modules {
-				ko, err := BuildModule(ctx, env, filepath.Join(out, b.Kernel, m.Name))
-				if err != nil {
-					t.Fatalf("build %s: %v", m.Name, err)
-				}
-				kos[m.Name] = ko
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					ko, err := BuildModule(ctx, env, filepath.Join(out, b.Kernel, m.Name))
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, fmt.Sprintf("build %s: %v", m.Name, err))
+						return
+					}
+					kos[m.Name] = ko
+				}()
 			}
 		}
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		t.Fatalf("building the emitted modules for %s:\n%s", env.KernelRelease, strings.Join(errs, "\n"))
 	}
 	return kos
 }
@@ -155,6 +326,11 @@ type expectedStep struct {
 	errno     string
 	enabled   []string
 	functions map[string]string // key -> "original", "absent" or "<module>:<function>"
+	// sysfs holds the attributes only some lines have, as the guest
+	// records them ("<patch>/replace", "<patch>/stack_order"), when
+	// checkSysfs is set.
+	sysfs      map[string]string
+	checkSysfs bool
 }
 
 // check holds a scenario's predictions; steps before skip are set-up
@@ -193,6 +369,7 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 			ch.steps = append(ch.steps, expectedStep{
 				what: fmt.Sprintf("step %d (%s)", s.Index, st), ok: s.OK, errno: s.Errno,
 				enabled: s.Enabled, functions: moduleImpls(p, s.Functions),
+				sysfs: sysfsAttrs(s.Sysfs), checkSysfs: true,
 			})
 		}
 		loaded, enabled = s.Loaded, s.Enabled
@@ -253,7 +430,7 @@ func runnerSteps(p *plan.Plan, d *plan.Deployment, s *plan.Step, loaded, enabled
 // upgradeScenario starts from the predecessor's per-object modules, all
 // loaded with their targets, and performs the planned upgrade.
 func upgradeScenario(p *plan.Plan, lp *plan.Livepatch, u *plan.Upgrade, kos map[string]string) (Scenario, dcheck) {
-	name := fmt.Sprintf("upgrade-%s-to-%s", u.From, lp.Name)
+	name := upgradeName(lp, u)
 	sc := Scenario{Name: name, Modules: map[string]string{}}
 	ch := dcheck{name: name}
 	keys := map[string]bool{}
@@ -283,6 +460,33 @@ func upgradeScenario(p *plan.Plan, lp *plan.Livepatch, u *plan.Upgrade, kos map[
 	return sc, ch
 }
 
+// sysfsAttrs is the plan's view of the attributes of /sys/kernel/livepatch
+// that only some lines have, keyed as Observation.Sysfs keys them: replace
+// (replace_show, 6.12 and 7.x) and stack_order (stack_order_show, 7.x).
+func sysfsAttrs(view []plan.SysfsPatch) map[string]string {
+	var m map[string]string
+	set := func(k, v string) {
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = v
+	}
+	for _, p := range view {
+		if p.Replace != nil {
+			set(p.Module+"/replace", map[bool]string{false: "0", true: "1"}[*p.Replace])
+		}
+		if p.StackOrder > 0 {
+			set(p.Module+"/stack_order", fmt.Sprint(p.StackOrder))
+		}
+	}
+	return m
+}
+
+// upgradeName names the scenario of the upgrade u to lp.
+func upgradeName(lp *plan.Livepatch, u *plan.Upgrade) string {
+	return fmt.Sprintf("upgrade-%s-to-%s", u.From, lp.Name)
+}
+
 // moduleImpls turns the plan's implementations into what the guest
 // observes: "original", "absent", or the identity the replacement reports,
 // "<module>:<function>".
@@ -301,6 +505,13 @@ func moduleImpls(p *plan.Plan, funcs map[string]plan.Impl) map[string]string {
 		out[key] = module + ":" + impl.New
 	}
 	return out
+}
+
+func orNone(v string, ok bool) string {
+	if !ok {
+		return "(no such file)"
+	}
+	return v
 }
 
 // compare returns a readable account of every difference between the
@@ -340,6 +551,22 @@ func (ch dcheck) compare(res Result) string {
 		for _, key := range slices.Sorted(maps.Keys(want.functions)) {
 			if w, g := want.functions[key], got.Functions[key]; w != g {
 				fmt.Fprintf(&b, "  %s: %s: plan: %s | kernel: %s\n", want.what, key, w, g)
+			}
+		}
+		if want.checkSysfs {
+			keys := map[string]bool{}
+			for k := range want.sysfs {
+				keys[k] = true
+			}
+			for k := range got.Sysfs {
+				keys[k] = true
+			}
+			for _, key := range sortedKeys(keys) {
+				w, wok := want.sysfs[key]
+				g, gok := got.Sysfs[key]
+				if w != g || wok != gok {
+					fmt.Fprintf(&b, "  %s: /sys/kernel/livepatch/%s: plan: %s | kernel: %s\n", want.what, key, orNone(w, wok), orNone(g, gok))
+				}
 			}
 		}
 	}

@@ -233,12 +233,16 @@ func (g *generator) module(job *moduleJob) {
 	}
 	kb := g.kbuild(job)
 	kp := g.kpatch(job)
-	g.addJSON(job.dir+"/manifest.json", g.manifest(job, kb, kp))
+	kl := g.klpBuild(job, kb, kp)
+	g.addJSON(job.dir+"/manifest.json", g.manifest(job, kb, kp, kl))
 	if kb.Enabled {
 		g.artifacts = append(g.artifacts, &artifact{job: job, builder: "kbuild", dir: job.dir, ko: job.dir + "/" + job.module.Name + ".ko", command: "make -C " + job.dir, inputs: prefixed(job.dir, kb.Files)})
 	}
 	if kp.Enabled {
 		g.artifacts = append(g.artifacts, &artifact{job: job, builder: "kpatch-build", dir: job.dir, ko: job.dir + "/kpatch/" + job.module.Name + ".ko", command: "sh " + job.dir + "/kpatch-build.sh", inputs: prefixed(job.dir, kp.Files)})
+	}
+	if kl != nil && kl.Enabled {
+		g.artifacts = append(g.artifacts, &artifact{job: job, builder: "klp-build", dir: job.dir, ko: job.dir + "/klp-build/" + job.module.Name + ".ko", command: "sh " + job.dir + "/klp-build.sh", inputs: prefixed(job.dir, kl.Files)})
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // artifact is one .ko the output builds, one way.
 type artifact struct {
 	job     *moduleJob
-	builder string // "kbuild" or "kpatch-build"
+	builder string // "kbuild", "kpatch-build" or "klp-build"
 	dir     string
 	ko      string
 	command string

@@ -46,6 +46,9 @@ type manifest struct {
 	ELF          manifestELF      `json:"elf"`
 	Kbuild       buildPart        `json:"kbuild"`
 	KpatchBuild  buildPart        `json:"kpatch_build"`
+	// KlpBuild is upstream klp-build's part, for kernels of the 7.x line
+	// only.
+	KlpBuild *buildPart `json:"klp_build,omitempty"`
 }
 
 type manifestKernel struct {
@@ -245,7 +248,7 @@ func KlpSymName(object, symbol string, sympos int) string {
 // not compile modules with -ffunction-sections, so all of it is in .text.
 const klpTextSection = ".text"
 
-func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
+func (g *generator) manifest(job *moduleJob, kb, kp buildPart, kl *buildPart) *manifest {
 	k := job.kernel
 	vermagic, from := Vermagic(k)
 	m := &manifest{
@@ -264,6 +267,7 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 		ELF:           manifestELF{Symbols: []klpSymbol{}, RelaSections: []klpRela{}},
 		Kbuild:        kb,
 		KpatchBuild:   kp,
+		KlpBuild:      kl,
 	}
 	// In the order the .ko carries them; modpost adds retpoline=Y on
 	// kernels built with retpolines.

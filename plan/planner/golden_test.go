@@ -87,3 +87,48 @@ func TestCumulativeExample(t *testing.T) {
 		t.Error("the plan has no error")
 	}
 }
+
+// TestKernelLinesExample checks what examples/kernel-lines shows: the same
+// release and deployment on 6.1, 6.12 and 7.2, where only 6.1 refuses the
+// module's reload (its klp relocations are never cleared) and warns about
+// it, and /sys/kernel/livepatch has the attributes of each line.
+func TestKernelLinesExample(t *testing.T) {
+	p := planDir(t, "../../examples/kernel-lines")
+	if p.HasErrors() {
+		t.Fatalf("errors:\n%s", p.Diagnostics.String())
+	}
+	wantLine := map[string]string{"deb12-6-1": "6.1", "deb13-6-12": "6.12", "sid-7-2": "7.x"}
+	for _, k := range p.Kernels {
+		if k.Line.Name != wantLine[k.Name] || !k.Line.Exact || k.Line.Override {
+			t.Errorf("kernel %s: line %+v, want %s, exact, not overridden", k.Name, k.Line, wantLine[k.Name])
+		}
+	}
+	const key = "tcp_scalable:tcp_scalable_ssthresh"
+	for _, d := range p.Deployments {
+		line := wantLine[d.Kernel]
+		reload := d.Steps[2]
+		if line == "6.1" {
+			if reload.OK || reload.Errno != "ENOEXEC" || reload.Functions[key].String() != "absent" {
+				t.Errorf("%s: reload: ok %v, errno %q, %s runs %s; want refused with ENOEXEC, absent", d.Name, reload.OK, reload.Errno, key, reload.Functions[key])
+			}
+		} else if !reload.OK || reload.Functions[key].String() != "lp-scalable:klpc_tcp_scalable_ssthresh" {
+			t.Errorf("%s: reload: ok %v (%s), %s runs %s; want patched again", d.Name, reload.OK, reload.Reason, key, reload.Functions[key])
+		}
+		for _, s := range d.Steps {
+			for _, sp := range s.Sysfs {
+				if (sp.Replace != nil) != (line != "6.1") || (sp.StackOrder != 0) != (line == "7.x") {
+					t.Errorf("%s: step %d: sysfs %+v is not the view of the %s line", d.Name, s.Index, sp, line)
+				}
+			}
+		}
+	}
+	var warned []string
+	for _, d := range p.Diagnostics {
+		if d.Code == diag.RelocationsOnce {
+			warned = append(warned, d.Detail)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], `kernel "deb12-6-1"`) {
+		t.Errorf("want one relocations-once warning, for deb12-6-1 only: %q", warned)
+	}
+}

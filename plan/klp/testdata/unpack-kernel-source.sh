@@ -2,7 +2,9 @@
 # Unpacks the livepatch-related parts of the Debian linux-source packages of
 # the modelled kernel lines into .cache/src/<version>/ (kernel/livepatch,
 # include/linux/livepatch*.h, kernel/module, arch/x86/kernel/module.c,
-# kernel/sched/core.c, the livepatch selftests and their modules, docs).
+# kernel/sched/core.c, the livepatch selftests and their modules, docs), and
+# for 7.x upstream klp-build (scripts/livepatch, with the kernel's top
+# Makefile, and fs/proc/cmdline.c, the file emit's klp-build test patches).
 # Idempotent; downloads a package only when .cache/src-image lacks it.
 # 6.1 and 6.12 come from the machine's apt sources, 7.2 from sid through the
 # private apt configuration in .cache/apt-sid (the machine's sources are not
@@ -52,6 +54,31 @@ unpack() { # version [sid]
 	mv "$dst.new" "$dst" && touch "$dst/.done"
 }
 
+# unpack_klp_build adds scripts/livepatch (klp-build) of a line that has it
+# to an unpacked tree, in a step of its own so that trees unpacked before
+# it was added get it too.
+unpack_klp_build() { # version [sid]
+	local v=$1 dst=$cache/src/$1
+	[ -e "$dst/.done-klp-build" ] && return
+	local deb; deb=$(fetch "linux-source-$v" "${2:-}")
+	local tmp; tmp=$(mktemp -d "$cache/src/.tmp.$v.XXXXXX")
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$v.tar.xz" |
+		tar -xJ -C "$tmp" --wildcards --no-wildcards-match-slash \
+			"linux-source-$v/scripts/livepatch/*" "linux-source-$v/Makefile" \
+			"linux-source-$v/fs/proc/cmdline.c" 2>/dev/null || true
+	[ -f "$tmp/linux-source-$v/scripts/livepatch/klp-build" ] || { echo "unpack $v: no scripts/livepatch/klp-build in $deb" >&2; exit 1; }
+	rm -rf "$dst/scripts/livepatch.new"
+	mkdir -p "$dst/scripts"
+	mv "$tmp/linux-source-$v/scripts/livepatch" "$dst/scripts/livepatch.new"
+	[ -e "$dst/Makefile" ] || mv "$tmp/linux-source-$v/Makefile" "$dst/Makefile"
+	mkdir -p "$dst/fs/proc"
+	[ -e "$dst/fs/proc/cmdline.c" ] || mv "$tmp/linux-source-$v/fs/proc/cmdline.c" "$dst/fs/proc/cmdline.c"
+	rm -rf "$tmp"
+	[ -e "$dst/scripts/livepatch" ] && mv "$dst/scripts/livepatch" "$dst/scripts/livepatch.old.$$" && rm -rf "$dst/scripts/livepatch.old.$$"
+	mv "$dst/scripts/livepatch.new" "$dst/scripts/livepatch" && touch "$dst/.done-klp-build"
+}
+
 unpack 6.1
 unpack 6.12
 unpack 7.2 sid
+unpack_klp_build 7.2 sid
