@@ -15,7 +15,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 abi=${KLPC_E2E_ABI:-6.1.0-56}
-want=(qemu-system-x86 busybox-static cpio "linux-headers-${abi}-amd64")
+# shellcheck checks every emitted script; gawk and patchutils run the real
+# klp-build's own patch checks.
+want=(qemu-system-x86 busybox-static cpio "linux-headers-${abi}-amd64" shellcheck gawk patchutils)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 

@@ -78,12 +78,13 @@ sid_apt() { apt-get -o Dir::Etc::sourcelist="$sid/sources.list" -o Dir::Etc::sou
   -o Acquire::Check-Valid-Until=false -o Debug::NoLocking=1 "$@"; }
 sid_cache() { apt-cache -o Dir::Etc::sourcelist="$sid/sources.list" -o Dir::Etc::sourceparts=- \
   -o Dir::State::Lists="$sid/lists" -o Dir::Cache="$sid/cache" -o Dir::State::status="$sid/status" "$@"; }
-# The mirror the machine already uses (deb.debian.org or a snapshot), with suite sid.
+# The Debian mirror the machine's own apt sources use, with suite sid.
 host_mirror() {
   local m
   m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n1)
   [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v -- '-security' | head -n1)
-  echo "${m:-http://deb.debian.org/debian}"
+  [ -n "$m" ] || { echo "fetch-lines: no Debian mirror in the machine's apt sources" >&2; return 1; }
+  echo "$m"
 }
 sid_update_do() {
   if [ -f "$sid/.updated" ] && [ -z "$(find "$sid/.updated" -mmin +720)" ]; then return 0; fi

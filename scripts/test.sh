@@ -10,6 +10,8 @@ cd "$top"
 if [ "${KLPC_QUICK:-0}" != 1 ]; then
   [ -x scripts/e2e-setup.sh ] && bash scripts/e2e-setup.sh
   bash scripts/fetch-kernels.sh 6.1.0-56 6.1.0-47
+  # The kernel sources the klp-build checks read (scripts/livepatch of 7.x).
+  bash plan/klp/testdata/unpack-kernel-source.sh
   export KLPC_E2E=1 KLPC_INTEGRATION=1
 fi
 go vet ./...

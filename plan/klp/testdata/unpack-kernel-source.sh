@@ -24,7 +24,14 @@ fetch() { # package [sid]
 	if [ "${2:-}" = sid ]; then
 		local d=$cache/apt-sid
 		mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
-		[ -f "$d/sources.list" ] || echo "deb [trusted=yes] http://deb.debian.org/debian sid main" > "$d/sources.list"
+		if [ ! -f "$d/sources.list" ]; then
+			# The Debian mirror the machine's own apt sources use, with suite sid.
+			local m
+			m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n1)
+			[ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v -- '-security' | head -n1)
+			[ -n "$m" ] || { echo "unpack-kernel-source: no Debian mirror in the machine's apt sources" >&2; exit 1; }
+			echo "deb [trusted=yes] $m sid main" > "$d/sources.list"
+		fi
 		local o=(-o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o Acquire::Check-Valid-Until=false)
 		[ -n "$(ls "$d/lists/"*Packages* 2>/dev/null)" ] || apt-get "${o[@]}" update >&2
 		(cd "$tmp" && apt-get "${o[@]}" download "$pkg" >&2)
