@@ -27,18 +27,7 @@ func (g *generator) klpBuild(job *moduleJob, kb, kp buildPart) *buildPart {
 		return nil
 	}
 	part := &buildPart{Files: []string{}, Notes: []string{}}
-	var lacking []string
-	for _, f := range job.fixes {
-		if f.Patch == "" {
-			lacking = append(lacking, f.Name)
-		}
-	}
-	switch {
-	case len(job.fixes) == 0:
-		part.Skipped = "the module carries no fix"
-		return part
-	case len(lacking) > 0:
-		part.Skipped = fmt.Sprintf("%s %s %s no patch file", plural(len(lacking), "fix", "fixes"), quoteList(lacking), plural(len(lacking), "has", "have"))
+	if part.Skipped = patchBuilderSkip(job); part.Skipped != "" {
 		return part
 	}
 	mod := job.module.Name

@@ -11,18 +11,7 @@ import (
 // following `kpatch-build [options] <patch1 ... patchN>`.
 func (g *generator) kpatch(job *moduleJob) buildPart {
 	part := buildPart{Files: []string{}, Notes: []string{}}
-	var lacking []string
-	for _, f := range job.fixes {
-		if f.Patch == "" {
-			lacking = append(lacking, f.Name)
-		}
-	}
-	switch {
-	case len(job.fixes) == 0:
-		part.Skipped = "the module carries no fix"
-		return part
-	case len(lacking) > 0:
-		part.Skipped = fmt.Sprintf("%s %s %s no patch file", plural(len(lacking), "fix", "fixes"), quoteList(lacking), plural(len(lacking), "has", "have"))
+	if part.Skipped = patchBuilderSkip(job); part.Skipped != "" {
 		return part
 	}
 	_, patches := g.copyNames(job)
@@ -86,6 +75,24 @@ func (g *generator) kpatch(job *moduleJob) buildPart {
 	preamble := "# Extra kpatch-build options (--jobs, --debug, ...) may be given as arguments.\n# The module is written to $KPATCH_OUTPUT, kpatch/ beside this script by default.\nset -eu\nhere=$(cd \"$(dirname \"$0\")\" && pwd)\nout=${KPATCH_OUTPUT:-$here/kpatch}\nmkdir -p \"$out\"\ncd \"$here\"\nexec kpatch-build \\\n"
 	g.addBuildScript(job, &part, "kpatch-build.sh", buildScript(title, notes, preamble, opts, args, ""), "kpatch/"+mod+".ko", notes)
 	return part
+}
+
+// patchBuilderSkip says why a builder that works from the fixes' patches
+// (kpatch-build, klp-build) cannot build a module, or "".
+func patchBuilderSkip(job *moduleJob) string {
+	var lacking []string
+	for _, f := range job.fixes {
+		if f.Patch == "" {
+			lacking = append(lacking, f.Name)
+		}
+	}
+	switch {
+	case len(job.fixes) == 0:
+		return "the module carries no fix"
+	case len(lacking) > 0:
+		return fmt.Sprintf("%s %s %s no patch file", plural(len(lacking), "fix", "fixes"), quoteList(lacking), plural(len(lacking), "has", "have"))
+	}
+	return ""
 }
 
 // buildScript is the shell script that runs an external livepatch builder:
