@@ -30,9 +30,6 @@ type usageError struct{ err error }
 
 func (u usageError) Error() string { return u.err.Error() }
 
-// Version is set at build time with -ldflags "-X ...cli.Version=...".
-var Version = "0.1.0-dev"
-
 // Main runs klpc with os.Args and returns the exit code.
 func Main() int {
 	return run(os.Args[1:], os.Stdout, os.Stderr)
