@@ -7,6 +7,7 @@ import (
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/version"
+	"github.com/klpc/klpc/plan/planhtml"
 	"github.com/klpc/klpc/plan/planjson"
 )
 
@@ -57,7 +58,8 @@ type matrixEntry struct {
 	Artifact      string `json:"artifact"`
 }
 
-// index emits the top of the output: Makefile, build.json, matrix.json.
+// index emits the top of the output: Makefile, build.json, matrix.json
+// and plan.html, the plan's page.
 func (g *generator) index() {
 	sort.Slice(g.artifacts, func(i, j int) bool { return g.artifacts[i].ko < g.artifacts[j].ko })
 	bi := buildIndex{FormatVersion: ManifestVersion, Artifacts: []buildArtifact{}}
@@ -84,6 +86,12 @@ func (g *generator) index() {
 	g.addJSON("build.json", bi)
 	g.addJSON("matrix.json", mx)
 	g.add("Makefile", topMakefile(kbuildDirs), 0o644)
+	page, err := planhtml.Render(g.plan, planhtml.Options{})
+	if err != nil {
+		g.errorf(diag.EncodeFailed, "Cannot render the plan page", "Rendering plan.html failed: %s.", err)
+		return
+	}
+	g.add("plan.html", page, 0o644)
 }
 
 // topMakefile has one target per module built with kbuild, named by its

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"github.com/klpc/klpc/plan/klp"
 	"bytes"
 	"encoding/json"
+	"github.com/klpc/klpc/plan/klp"
 	"os"
 	"path/filepath"
 	"strings"

@@ -38,7 +38,7 @@ func Main() int {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	switch {
 	case err == nil:
 		return exitOK
@@ -47,7 +47,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(stderr, "klpc: %s\nRun 'klpc --help' for usage.\n", err)
+		help := "klpc --help"
+		if cmd != nil && cmd != root {
+			help = cmd.CommandPath() + " --help"
+		}
+		fmt.Fprintf(stderr, "klpc: %s\nRun '%s' for usage.\n", err, help)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "klpc: %s\n", err)
