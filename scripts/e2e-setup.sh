@@ -15,7 +15,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 abi=${KLPC_E2E_ABI:-6.1.0-56}
-want=(qemu-system-x86 busybox-static cpio "linux-headers-${abi}-amd64")
+want=(qemu-system-x86 busybox-static cpio "linux-headers-${abi}-amd64" chromium fonts-dejavu-core)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 

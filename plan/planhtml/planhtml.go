@@ -127,6 +127,8 @@ type cellView struct {
 	Class   string
 	Colour  int // palette index of the release, for replaced cells
 	Tooltip string
+	// Livepatch and New split a replacement for a two-line cell.
+	Livepatch, New string
 }
 
 type diagView struct {
@@ -287,6 +289,7 @@ func deployment(p *plan.Plan, i int, d *plan.Deployment, colour map[string]int) 
 			case plan.Replaced:
 				cell.Kind = "replaced"
 				cell.Colour = colour[impl.Livepatch]
+				cell.Livepatch, cell.New = impl.Livepatch, impl.New
 			default:
 				cell.Kind = "original"
 			}

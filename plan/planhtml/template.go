@@ -48,6 +48,7 @@ td.impl.absent { color: #9aa3b1; font-style: italic; background: repeating-linea
 td.impl.changed { font-weight: bold; }
 td.impl.reverted { background: var(--errbg); color: var(--err); }
 td.impl.at-refused { outline: 2px dashed var(--err); outline-offset: -3px; }
+td.impl .lpname { display: block; margin-left: 1.2em; font-size: 11px; font-weight: normal; color: var(--muted); }
 td.impl .chg { display: inline-block; width: 1.2em; color: var(--fg); }
 td.impl.reverted .chg { color: var(--err); }
 .lp0 { background: #e3f2fd; } .lp1 { background: #e8f5e9; } .lp2 { background: #f3e5f5; } .lp3 { background: #fff8e1; }
@@ -135,7 +136,7 @@ svg.icon { width: 14px; height: 14px; vertical-align: -2px; }
 <tbody>
 {{- range .Rows}}
 <tr data-function="{{.Function}}"><th class="func">{{.Function}}</th>
-{{- range .Cells}}<td class="{{.Class}}" data-step="{{.Step}}" data-impl="{{.Impl}}"{{if .Change}} data-change="{{.Change}}" title="{{.Tooltip}}"{{else}} title="{{.Impl}}"{{end}}><span class="chg">{{.Change}}</span>{{short .Impl}}</td>{{end}}</tr>
+{{- range .Cells}}<td class="{{.Class}}" data-step="{{.Step}}" data-impl="{{.Impl}}"{{if .Change}} data-change="{{.Change}}" title="{{.Tooltip}}"{{else}} title="{{.Impl}}"{{end}}><span class="chg">{{.Change}}</span>{{if .New}}{{short .New}}<span class="lpname">{{short .Livepatch}}</span>{{else}}{{short .Impl}}{{end}}</td>{{end}}</tr>
 {{- end}}
 {{- if .DiagRow}}
 <tr class="diags"><th class="func">diagnostics</th>{{range .Steps}}<td data-step="{{.Index}}">{{range .Diags}}<a class="{{.Severity}}" href="#{{.ID}}"><svg class="icon"><use href="#i-{{.Severity}}"/></svg> {{.Summary}}</a>{{end}}</td>{{end}}</tr>
