@@ -76,6 +76,7 @@ const (
 	PerObjectReplace     Code = "per-object-replace"       // per-object modules that would each replace
 	PerObjectNameTooLong Code = "per-object-name-too-long" // a per-object module name over MODULE_NAME_LEN
 	NotBuiltForKernel    Code = "not-built-for-kernel"     // a step loads a release not built for the kernel
+	UnexportedSymbolUsed Code = "unexported-symbol-used"   // a fix source uses a kernel symbol that is not exported, without a symbol block
 )
 
 // Checks over the simulation (plan/check).
