@@ -10,6 +10,8 @@ const (
 	ConfigUnreadable     Code = "config-unreadable"       // a configuration folder or file cannot be read
 	NoConfigFiles        Code = "no-config-files"         // the folder holds no *.klp.hcl file
 	Syntax               Code = "syntax"                  // HCL syntax
+	NotText              Code = "not-text"                // a configuration file with NUL bytes or invalid UTF-8
+	MoreSyntaxErrors     Code = "more-syntax-errors"      // the count of a file's syntax errors left unreported
 	UnsupportedArgument  Code = "unsupported-argument"    // an attribute the block does not take
 	UnsupportedBlock     Code = "unsupported-block"       // a block type the file or block does not take
 	MissingArgument      Code = "missing-argument"        // a required attribute is missing
