@@ -10,6 +10,8 @@ const (
 	ConfigUnreadable     Code = "config-unreadable"       // a configuration folder or file cannot be read
 	NoConfigFiles        Code = "no-config-files"         // the folder holds no *.klp.hcl file
 	Syntax               Code = "syntax"                  // HCL syntax
+	NotText              Code = "not-text"                // a configuration file with NUL bytes or invalid UTF-8
+	MoreSyntaxErrors     Code = "more-syntax-errors"      // the count of a file's syntax errors left unreported
 	UnsupportedArgument  Code = "unsupported-argument"    // an attribute the block does not take
 	UnsupportedBlock     Code = "unsupported-block"       // a block type the file or block does not take
 	MissingArgument      Code = "missing-argument"        // a required attribute is missing
@@ -79,6 +81,7 @@ const (
 	PerObjectReplace      Code = "per-object-replace"       // per-object modules that would each replace
 	PerObjectNameTooLong  Code = "per-object-name-too-long" // a per-object module name over MODULE_NAME_LEN
 	NotBuiltForKernel     Code = "not-built-for-kernel"     // a step loads a release not built for the kernel
+	UnexportedSymbolUsed  Code = "unexported-symbol-used"   // a fix source uses a kernel symbol that is not exported, without a symbol block
 )
 
 // Checks over the simulation (plan/check).

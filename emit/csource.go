@@ -127,6 +127,7 @@ KLPC ?= klpc
 all: modules
 
 modules:
+	@command -v $(KLPC) >/dev/null 2>&1 || { echo "error: $(KLPC) not found: this module needs klpc klp-convert; install klpc (go install github.com/klpc/klpc/cmd/klpc@latest, or go install ./cmd/klpc in its checkout) or run make KLPC=/path/to/klpc" >&2; exit 127; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) KBUILD_MODPOST_WARN=1 modules
 	$(KLPC) klp-convert --manifest manifest.json %s.ko
 

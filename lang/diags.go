@@ -40,6 +40,8 @@ var langCodes = map[string]diag.Code{
 	"Cannot read configuration directory": diag.ConfigUnreadable,
 	"Cannot read configuration file":      diag.ConfigUnreadable,
 	"No configuration files":              diag.NoConfigFiles,
+	"Configuration file is not text":      diag.NotText,
+	"More syntax errors":                  diag.MoreSyntaxErrors,
 	"Unsupported argument":                diag.UnsupportedArgument,
 	"Unsupported block type":              diag.UnsupportedBlock,
 	"Missing required argument":           diag.MissingArgument,

@@ -101,12 +101,16 @@ func (p *Parser) loadSources(dir string, srcs map[string][]byte) (*Config, hcl.D
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if d := notText(n, srcs[n]); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		if d := checkNesting(srcs[n], n); d != nil {
 			diags = append(diags, d)
 			continue
 		}
 		f, d := p.p.ParseHCL(srcs[n], n)
-		diags = append(diags, d...)
+		diags = append(diags, capSyntaxErrors(n, d)...)
 		if f == nil || f.Body == nil {
 			continue
 		}

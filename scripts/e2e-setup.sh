@@ -5,8 +5,9 @@
 #   scripts/e2e-setup.sh
 #
 # Installs what is missing of: qemu-system-x86 (the emulator), busybox-static (the
-# guest's only userland, /bin/busybox), cpio (to pack the initramfs) and the headers of
-# the default kernel (livepatch and probe modules are built against them); unpacks the
+# guest's only userland, /bin/busybox), cpio (to pack the initramfs), chromium and
+# fonts-dejavu-core (the headless browser the HTML plan's test loads the page in) and the
+# headers of the default kernel (livepatch and probe modules are built against them); unpacks the
 # default kernel image into the git-ignored cache with scripts/fetch-kernels.sh; then
 # prepares the kernel lines with scripts/fetch-lines.sh: 6.1, 6.12 (image and unpacked
 # headers) and 7.2 (image, modules and a sid build chroot). KLPC_E2E_LINES (e.g.
@@ -16,8 +17,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 abi=${KLPC_E2E_ABI:-6.1.0-56}
 # shellcheck checks every emitted script; gawk and patchutils run the real
-# klp-build's own patch checks.
-want=(qemu-system-x86 busybox-static cpio "linux-headers-${abi}-amd64" shellcheck gawk patchutils)
+# klp-build's own patch checks; chromium renders plan.html for its test.
+want=(qemu-system-x86 busybox-static cpio "linux-headers-${abi}-amd64" shellcheck gawk patchutils chromium fonts-dejavu-core)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/klpc/klpc/plan/klp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,8 +105,14 @@ func TestValidate(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	if code, out, _ := runCLI("version"); code != 0 || !strings.HasPrefix(out, "klpc ") {
+	code, out, _ := runCLI("version")
+	if code != 0 || !strings.HasPrefix(out, "klpc ") {
 		t.Errorf("exit %d: %q", code, out)
+	}
+	for _, l := range klp.Lines() {
+		if !strings.Contains(out, l.String()+" (verified on "+l.Verified()+")") {
+			t.Errorf("version does not list the line %s: %q", l, out)
+		}
 	}
 }
 

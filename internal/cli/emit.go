@@ -33,11 +33,13 @@ one folder per kernel and module (OUT/<kernel>/<module>/) with:
 Per-object releases also get OUT/<kernel>/<release>/ with their modprobe
 configuration and the upgrade procedures the planner verified. At the top,
 a Makefile, build.json (every module with its inputs' sha256) and
-matrix.json (a CI matrix).
+matrix.json (a CI matrix), and plan.html (the plan as a page: a timeline per
+deployment, the release x kernel matrix).
 
 OUT is written atomically and replaced only with --force. With errors,
 nothing is written.`,
-		Args: maxOneArg,
+		Args:              maxOneArg,
+		ValidArgsFunction: completeDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output == "" {
 				return usageError{fmt.Errorf("emit needs the output folder: -o OUT")}
@@ -63,5 +65,6 @@ nothing is written.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "", "folder to write into (required)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the output folder if it exists")
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "read kernel builds afresh instead of from the index cache")
+	_ = cmd.MarkFlagDirname("output")
 	return cmd
 }

@@ -23,7 +23,8 @@ func newFmtCommand() *cobra.Command {
 		Long: `fmt rewrites the *.klp.hcl files of a directory in HCL's canonical layout.
 With --check it changes nothing, lists the files that are not formatted and
 exits 1 if there are any (for CI).`,
-		Args: maxOneArg,
+		Args:              maxOneArg,
+		ValidArgsFunction: completeDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := dirArg(args)
 			entries, err := os.ReadDir(dir)

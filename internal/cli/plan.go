@@ -2,7 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/klpc/klpc/plan/planhtml"
 	"github.com/klpc/klpc/plan/planjson"
 	"github.com/klpc/klpc/plan/planner"
 	"github.com/spf13/cobra"
@@ -19,15 +22,26 @@ deployment on a model of the kernel's livepatch core. For every step it shows
 the functions that changed: '+' newly patched, '~' now another replacement,
 '-' back to the original code, '*' its module came or went.
 
-With -o json the plan is printed as JSON on standard output, errors or not.`,
-		Args: maxOneArg,
+With -o json the plan is printed as JSON on standard output, errors or not;
+with -o html as one self-contained HTML page (a timeline per deployment,
+the release x kernel matrix and the diagnostics), errors or not:
+
+  klpc plan examples/cumulative -o html > plan.html`,
+		Args:              maxOneArg,
+		ValidArgsFunction: completeDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError{fmt.Errorf("-o must be text or json, not %q", output)}
+			if !slices.Contains(outputFormats, output) {
+				return usageError{fmt.Errorf("-o must be one of %s, not %q", strings.Join(outputFormats, ", "), output)}
 			}
 			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{Deploy: deploy, NoCache: noCache})
 			out := cmd.OutOrStdout()
-			if output == "json" {
+			switch output {
+			case "html":
+				if err := planhtml.Write(out, p, planhtml.Options{}); err != nil {
+					return err
+				}
+				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
+			case "json":
 				data, err := planjson.Marshal(p)
 				if err != nil {
 					return err
@@ -36,7 +50,7 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 					return err
 				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
-			} else {
+			default:
 				writePlanText(out, p, isTerminal(out))
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			}
@@ -46,8 +60,13 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or html")
 	cmd.Flags().StringVar(&deploy, "deploy", "", "simulate only the deploy block of this name")
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "read kernel builds afresh instead of from the index cache")
+	_ = cmd.RegisterFlagCompletionFunc("output", completeValues(outputFormats...))
+	_ = cmd.RegisterFlagCompletionFunc("deploy", completeDeployments)
 	return cmd
 }
+
+// outputFormats are the values of plan -o.
+var outputFormats = []string{"text", "json", "html"}

@@ -30,9 +30,6 @@ type usageError struct{ err error }
 
 func (u usageError) Error() string { return u.err.Error() }
 
-// Version is set at build time with -ldflags "-X ...cli.Version=...".
-var Version = "0.1.0-dev"
-
 // Main runs klpc with os.Args and returns the exit code.
 func Main() int {
 	return run(os.Args[1:], os.Stdout, os.Stderr)
@@ -41,7 +38,7 @@ func Main() int {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	switch {
 	case err == nil:
 		return exitOK
@@ -50,7 +47,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(stderr, "klpc: %s\nRun 'klpc --help' for usage.\n", err)
+		help := "klpc --help"
+		if cmd != nil && cmd != root {
+			help = cmd.CommandPath() + " --help"
+		}
+		fmt.Fprintf(stderr, "klpc: %s\nRun '%s' for usage.\n", err, help)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "klpc: %s\n", err)

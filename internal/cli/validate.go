@@ -16,7 +16,23 @@ func newValidateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate [DIR]",
 		Short: "Check a configuration and every deployment without printing the plan",
-		Args:  maxOneArg,
+		Long: `validate reads every *.klp.hcl file of DIR (the current folder by default),
+resolves every release against the real symbols of its kernel builds and
+simulates every deployment on the model of the kernel's livepatch core, as
+plan does, but prints only the diagnostics: each with file:line:column, the
+source line and what to do. It exits 0 when there is no error (warnings
+allowed), 1 when there are errors, 2 when it is used wrongly.
+
+Among the checks: the functions exist, are unique or have a valid sympos
+and can be traced; a replacement that calls a kernel function or uses a
+kernel variable vmlinux does not export needs a symbol block; state
+compatibility, atomic replace, late module patching, and cumulative
+releases that silently drop a fix.
+
+Kernel builds are read once and kept in an index cache; --no-cache reads
+them afresh.`,
+		Args:              maxOneArg,
+		ValidArgsFunction: completeDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{NoCache: noCache})
 			writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)

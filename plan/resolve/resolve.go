@@ -44,6 +44,9 @@ type resolver struct {
 	opts   Options
 	diags  diag.Diagnostics
 	builds map[string]*KernelBuild
+	// unexportedSeen: the (kernel, fix, symbol) already reported by
+	// checkUnexported.
+	unexportedSeen map[string]bool
 }
 
 // Resolve resolves a configuration whose references hold (lang reported
@@ -289,6 +292,7 @@ func (r *resolver) checkPerObject(l *lang.Livepatch, objects []*relObject) {
 // build resolves a release for one kernel.
 func (r *resolver) build(l *lang.Livepatch, objects []*relObject, states []*plan.State, kb *KernelBuild, kr lang.Ref) *plan.Build {
 	b := &plan.Build{Kernel: kr.Name, Modules: []*plan.Module{}}
+	r.checkUnexported(l, objects, kb, kr)
 	var resolved []*plan.Object
 	for _, ro := range objects {
 		o := &plan.Object{Name: ro.name, Funcs: []*plan.Func{}, Symbols: []*plan.Symbol{}, Callbacks: ro.callbacks}
