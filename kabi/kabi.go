@@ -154,6 +154,9 @@ func CheckFuncName(name string) string {
 	}
 	base, suffix, dotted := strings.Cut(name, ".")
 	if !IsCIdent(base) {
+		if base == "" {
+			return fmt.Sprintf("%q is not a C identifier", name)
+		}
 		return fmt.Sprintf("%q is not a C identifier", base)
 	}
 	if dotted {

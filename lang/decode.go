@@ -566,20 +566,24 @@ func decodeNonNegative(attr *hcl.Attribute, what string, max int64, diags *hcl.D
 	}
 	rng := attr.Expr.Range()
 	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+		got := v.Type().FriendlyName()
+		if v.IsNull() {
+			got = "null"
+		}
 		*diags = append(*diags, attrError(rng, "Incorrect attribute value type",
-			fmt.Sprintf("%s must be a whole number, not %s.", what, v.Type().FriendlyName())))
+			fmt.Sprintf("%s must be a whole number, not %s.", what, got)))
 		return nil
 	}
 	bf := v.AsBigFloat()
 	if !bf.IsInt() || bf.Sign() < 0 {
 		*diags = append(*diags, attrError(rng, fmt.Sprintf("Invalid %s", what),
-			fmt.Sprintf("%s must be a whole number of 0 or more; %s is not.", what, bf.Text('g', -1))))
+			fmt.Sprintf("%s must be a whole number of 0 or more; %s is not.", what, shortNumber(bf))))
 		return nil
 	}
 	i, _ := bf.Int(nil)
 	if i.Cmp(big.NewInt(max)) > 0 {
 		*diags = append(*diags, attrError(rng, fmt.Sprintf("Invalid %s", what),
-			fmt.Sprintf("%s %s is too large: the kernel keeps it in %s, and klpc accepts at most %d.", what, i.String(), cTypeOf(max), max)))
+			fmt.Sprintf("%s %s is too large: the kernel keeps it in %s, and klpc accepts at most %d.", what, shortNumber(bf), cTypeOf(max), max)))
 		return nil
 	}
 	return &Int{Value: i.Int64(), Range: rng}
@@ -642,4 +646,13 @@ func cTypeOf(max int64) string {
 		return "an unsigned int (struct klp_state.version)"
 	}
 	return "an unsigned long"
+}
+
+// shortNumber prints a number for a message: in full when it is short, in
+// scientific notation when it would run to dozens of digits (1e+400).
+func shortNumber(f *big.Float) string {
+	if s := f.Text('f', -1); len(s) <= 24 {
+		return s
+	}
+	return f.Text('g', 6)
 }

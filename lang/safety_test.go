@@ -176,3 +176,24 @@ func TestConfigFileFIFO(t *testing.T) {
 }
 
 func timeAfter() <-chan time.Time { return time.After(10 * time.Second) }
+
+// TestNumberAndNameMessages: the detail says null for null, prints huge
+// numbers briefly, and names the whole bad function name.
+func TestNumberAndNameMessages(t *testing.T) {
+	for src, want := range map[string]string{
+		`sympos = null`:  "not null",
+		`sympos = 1e400`: "1e+400 is too large",
+		`sympos = -1e80`: "-1e+80 is not",
+	} {
+		cfg := safetyConfig(`"6.1.0-56-amd64"`, "", `"src/f.c"`, `"klpc_cmdline"`)
+		cfg = strings.Replace(cfg, `{ new = "klpc_cmdline" }`, "{\n"+`new = "klpc_cmdline"`+"\n"+src+"\n}", 1)
+		d := writeConfig(t, cfg, map[string]string{"src/f.c": "int x;"})
+		if len(d) != 1 || !strings.Contains(d[0].Detail, want) || len(d[0].Detail) > 300 {
+			t.Errorf("%s: want %q in one short detail, got %s", src, want, d.String())
+		}
+	}
+	d := writeConfig(t, strings.Replace(safetyConfig(`"6.1.0-56-amd64"`, "", `"src/f.c"`, `"klpc_cmdline"`), `func "cmdline_proc_show"`, `func "../x"`, 1), map[string]string{"src/f.c": "int x;"})
+	if len(d) == 0 || !strings.Contains(d[0].Detail, `"../x" is not a C identifier`) {
+		t.Errorf("func \"../x\": %s", d.String())
+	}
+}
