@@ -285,6 +285,9 @@ func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []
 			fmt.Fprintf(&b, "step %d %d %s %s %s '%s' %s\n", s, i+1, st.Action, mod, file, st.arg(), srcs)
 		}
 		fmt.Fprintf(&b, "cleanup %d\n", s)
+		if sc.Isolate && s < len(scenarios)-1 {
+			b.WriteString("finish\n")
+		}
 	}
 	b.WriteString("\nfinish\n")
 	return b.String(), files

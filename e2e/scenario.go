@@ -130,6 +130,12 @@ type Scenario struct {
 	// Observe lists the watched functions, such as ObserveCmdline or
 	// "klpc_probe:klpc_probe_alpha".
 	Observe []string
+	// Isolate stops the guest after the scenario, so that the scenarios
+	// after it run in a fresh boot: for scenarios that leave the kernel in
+	// a state no cleanup undoes, such as a patch of an __init function
+	// disabled after the init (6.1's klp_unpatch_func leaves its klp_ops
+	// behind when ftrace_location no longer finds the freed init code).
+	Isolate bool
 }
 
 // SysfsPatch is one entry of /sys/kernel/livepatch.
