@@ -117,6 +117,11 @@ func withProblems(res Result, problems []string) Result {
 	return res
 }
 
+// callbackPrefix starts the kernel log line a klp_callback of the
+// differential suite prints: "klpc-cb <livepatch module>: <callback>
+// <object>[ (<module state>)]".
+const callbackPrefix = "klpc-cb "
+
 // dmesgStamp matches the timestamp dmesg puts before each line.
 var dmesgStamp = regexp.MustCompile(`^\[\s*[0-9]+\.[0-9]+\]\s?`)
 
@@ -148,6 +153,9 @@ func observation(sc *Scenario, recs []Record, cmdline string) Observation {
 				if strings.Contains(line, "livepatch") {
 					ob.Kmsg = append(ob.Kmsg, line)
 				}
+				if _, cb, ok := strings.Cut(line, callbackPrefix); ok {
+					ob.Callbacks = append(ob.Callbacks, cb)
+				}
 			}
 		case r.Key == "patch":
 			f := strings.Fields(r.Value)
@@ -163,6 +171,21 @@ func observation(sc *Scenario, recs []Record, cmdline string) Observation {
 			}
 		case r.Key == "modules":
 			ob.Modules = strings.Fields(r.Value)
+		case r.Key == "task":
+			// "<name> <pid> <patch_state> <identity>"
+			f := strings.SplitN(r.Value, " ", 4)
+			if len(f) < 3 {
+				continue
+			}
+			t := Task{Name: f[0], PatchState: -2}
+			t.PID, _ = strconv.Atoi(f[1])
+			if n, err := strconv.Atoi(f[2]); err == nil {
+				t.PatchState = n
+			}
+			if len(f) == 4 {
+				t.Running = f[3]
+			}
+			ob.Tasks = append(ob.Tasks, t)
 		case strings.HasPrefix(r.Key, "src:"):
 			name := strings.TrimPrefix(r.Key, "src:")
 			srcs[name] = r.Value
@@ -172,6 +195,7 @@ func observation(sc *Scenario, recs []Record, cmdline string) Observation {
 		}
 	}
 	sort.Slice(ob.Livepatches, func(i, j int) bool { return ob.Livepatches[i].Name < ob.Livepatches[j].Name })
+	sort.Slice(ob.Tasks, func(i, j int) bool { return ob.Tasks[i].Name < ob.Tasks[j].Name })
 	sort.Strings(ob.Modules)
 	if !ob.OK {
 		ob.Errno = errnoOf(ob.Message)

@@ -331,6 +331,14 @@ type expectedStep struct {
 	// checkSysfs is set.
 	sysfs      map[string]string
 	checkSysfs bool
+	// callbacks are the callbacks the step runs, in order, as
+	// "<livepatch module>: <callback> <object>[ (<module state>)]"; nil
+	// when the plan does not predict them.
+	callbacks []string
+	// transition is the transition the step leaves pending, as
+	// Transition.String() prints it ("none" when none); "" when the plan
+	// does not predict it.
+	transition string
 }
 
 // check holds a scenario's predictions; steps before skip are set-up
@@ -569,6 +577,67 @@ func (ch dcheck) compare(res Result) string {
 				}
 			}
 		}
+		if want.transition != "" {
+			if g := got.Transition().String(); g != want.transition {
+				fmt.Fprintf(&b, "  %s: pending transition: plan: %s | kernel: %s\n", want.what, want.transition, g)
+			}
+		}
+		if want.callbacks != nil {
+			if d := callbackDiff(want.callbacks, got.Callbacks); d != "" {
+				fmt.Fprintf(&b, "  %s: callbacks differ (- plan, + kernel):\n%s", want.what, d)
+			}
+		}
+	}
+	return b.String()
+}
+
+// callbackDiff returns a line diff of the callbacks the plan predicts and
+// those the kernel ran, "" when they agree. A predicted callback without a
+// module state (" (MODULE_STATE_...)") matches the kernel's line with any.
+func callbackDiff(plan, kernel []string) string {
+	same := func(p, k string) bool {
+		if p == k {
+			return true
+		}
+		base, _, ok := strings.Cut(k, " (MODULE_STATE_")
+		return ok && !strings.Contains(p, " (") && p == base
+	}
+	n, m := len(plan), len(kernel)
+	// lcs[i][j]: longest common subsequence of plan[i:] and kernel[j:].
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case same(plan[i], kernel[j]):
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			case lcs[i+1][j] >= lcs[i][j+1]:
+				lcs[i][j] = lcs[i+1][j]
+			default:
+				lcs[i][j] = lcs[i][j+1]
+			}
+		}
+	}
+	var b strings.Builder
+	differ := false
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && same(plan[i], kernel[j]):
+			fmt.Fprintf(&b, "      %s\n", kernel[j])
+			i, j = i+1, j+1
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			fmt.Fprintf(&b, "    + %s\n", kernel[j])
+			j, differ = j+1, true
+		default:
+			fmt.Fprintf(&b, "    - %s\n", plan[i])
+			i, differ = i+1, true
+		}
+	}
+	if !differ {
+		return ""
 	}
 	return b.String()
 }

@@ -8,7 +8,8 @@ import (
 // guestPrelude is the fixed part of the guest's /init: it mounts the kernel's
 // file systems, opens the results port and defines the shell functions the
 // generated scenario part calls. @SETTLE@ is replaced by the number of seconds
-// to wait for livepatch transitions.
+// to wait for livepatch transitions, @SETTLE_BLOCKED@ by the number of seconds
+// to wait while a probe task sleeps (a transition may then stay pending).
 //
 // Steps run through /bin/klpc-guest (package e2e/internal/guestcmd), which
 // makes one system call per step and names the error of a failure.
@@ -33,7 +34,9 @@ echo 1 > /proc/sys/kernel/printk
 stty -F /dev/ttyS1 raw -echo
 exec 3>/dev/ttyS1
 SETTLE=@SETTLE@
+SETTLE_BLOCKED=@SETTLE_BLOCKED@
 LPMODS=
+FORCED=
 n=0
 
 # rec SCENARIO PHASE KEY VALUE: write one record to the results port.
@@ -45,12 +48,17 @@ rec() {
 }
 
 # settle: wait until no livepatch is in transition or on its way out, and no
-# disabled livepatch module still holds the reference its patch took; fails
-# after $SETTLE seconds.
+# disabled livepatch module still holds the reference its patch took (unless
+# its transition was forced: the kernel then keeps the reference for good);
+# fails after $SETTLE seconds, or after $SETTLE_BLOCKED seconds while a probe
+# task sleeps, since such a task can keep a transition pending for ever.
 settle() {
-	local up deadline busy d e t m r
+	local up deadline busy d e t m r limit=$SETTLE x
+	if { read -r x _ < /proc/klpc_probe_ctl; } 2>/dev/null && [ -n "$x" ]; then
+		[ "$SETTLE_BLOCKED" -lt "$limit" ] && limit=$SETTLE_BLOCKED
+	fi
 	read -r up _ < /proc/uptime
-	deadline=$((${up%.*} + SETTLE))
+	deadline=$((${up%.*} + limit))
 	while :; do
 		busy=0
 		for d in /sys/kernel/livepatch/*; do
@@ -61,6 +69,7 @@ settle() {
 		done
 		for m in $LPMODS; do
 			[ -d "/sys/module/$m" ] && [ ! -d "/sys/kernel/livepatch/$m" ] || continue
+			case " $FORCED " in *" $m "*) continue ;; esac
 			r=x
 			{ read -r r < "/sys/module/$m/refcnt"; } 2>/dev/null
 			[ "$r" = 0 ] || busy=1
@@ -69,6 +78,27 @@ settle() {
 		read -r up _ < /proc/uptime
 		[ "${up%.*}" -ge "$deadline" ] && return 1
 		sleep 0.1
+	done
+}
+
+# tasks SCENARIO PHASE: record each probe task, "name pid patch_state
+# identity".
+tasks() {
+	local name pid run ps
+	[ -r /proc/klpc_probe_ctl ] || return 0
+	while read -r name pid run; do
+		ps=x
+		{ read -r ps < "/proc/$pid/patch_state"; } 2>/dev/null
+		rec "$1" "$2" task "$name $pid $ps $run"
+	done < /proc/klpc_probe_ctl
+}
+
+# release_all: let every probe task return.
+release_all() {
+	local name
+	[ -r /proc/klpc_probe_ctl ] || return 0
+	for name in $(cut -d' ' -f1 /proc/klpc_probe_ctl); do
+		klpc-guest write /proc/klpc_probe_ctl "release $name" 2>/dev/null
 	done
 }
 
@@ -96,6 +126,7 @@ state() {
 	done
 	while read -r m _; do mods="$mods $m"; done < /proc/modules
 	rec "$1" "$2" modules "$mods"
+	tasks "$1" "$2"
 }
 
 # observe SCENARIO PHASE SOURCE...: wait for transitions, then record the new
@@ -104,6 +135,8 @@ observe() {
 	local s=$1 p=$2 src
 	shift 2
 	if settle; then rec $s $p settle ok; else rec $s $p settle timeout; fi
+	# Reading the probe with a task asleep in klpc_probe_sleep is safe: the
+	# read calls it with nothing to wait for.
 	rec $s $p dmesg "$(dmesg -c)"
 	state $s $p
 	for src in "$@"; do
@@ -115,14 +148,26 @@ observe() {
 	done
 }
 
-# step SCENARIO NUMBER ACTION MODULE FILE SOURCE...: perform one step and
-# observe its outcome.
+# step SCENARIO NUMBER ACTION MODULE FILE ARG SOURCE...: perform one step
+# and observe its outcome. ARG is the parameters of a load, the task of a
+# block or release, "param value" of a param step.
 step() {
-	local s=$1 i=$2 a=$3 m=$4 f=$5 out rc
-	shift 5
+	local s=$1 i=$2 a=$3 m=$4 f=$5 arg=$6 out rc
+	shift 6
 	case $a in
-	load|module_load) out=$(klpc-guest insmod "$f" 2>&1); rc=$? ;;
+	load|module_load)
+		if [ -n "$arg" ]; then
+			out=$(klpc-guest insmod "$f" "$arg" 2>&1); rc=$?
+		else
+			out=$(klpc-guest insmod "$f" 2>&1); rc=$?
+		fi ;;
 	disable) out=$(klpc-guest write "/sys/kernel/livepatch/$m/enabled" 0 2>&1); rc=$? ;;
+	enable) out=$(klpc-guest write "/sys/kernel/livepatch/$m/enabled" 1 2>&1); rc=$? ;;
+	force)
+		out=$(klpc-guest write "/sys/kernel/livepatch/$m/force" 1 2>&1); rc=$?
+		[ $rc = 0 ] && FORCED="$FORCED $m" ;;
+	block|release) out=$(klpc-guest write /proc/klpc_probe_ctl "$a $arg" 2>&1); rc=$? ;;
+	param) out=$(klpc-guest write "/sys/module/$m/parameters/${arg%% *}" "${arg#* }" 2>&1); rc=$? ;;
 	*) out=$(klpc-guest rmmod "$m" 2>&1); rc=$? ;;
 	esac
 	rec $s $i rc "$rc"
@@ -149,6 +194,7 @@ preload() {
 # scenario runs on a dirty kernel.
 cleanup() {
 	local k=0 d e m
+	release_all
 	while [ $k -lt 10 ] && ! isclean; do
 		for d in /sys/kernel/livepatch/*; do
 			[ -d "$d" ] || continue
@@ -185,6 +231,12 @@ read -r up _ < /proc/uptime
 rec - - uptime "$up"
 `
 
+// settleBlockedSeconds bounds the wait for transitions while a probe task
+// sleeps: the kernel retries a transition every second
+// (klp_transition_work_fn), so a transition that could complete has done so
+// after a few tries, and one that a sleeping task keeps pending stays so.
+const settleBlockedSeconds = 4
+
 // guestFile is one file of the initramfs.
 type guestFile struct {
 	path string // inside the guest, absolute
@@ -196,7 +248,8 @@ type guestFile struct {
 // Module files are stored once per distinct host path.
 func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []guestFile) {
 	var b strings.Builder
-	b.WriteString(strings.Replace(guestPrelude, "@SETTLE@", fmt.Sprint(settleSeconds), 1))
+	blocked := min(settleSeconds, settleBlockedSeconds)
+	b.WriteString(strings.NewReplacer("@SETTLE@", fmt.Sprint(settleSeconds), "@SETTLE_BLOCKED@", fmt.Sprint(blocked)).Replace(guestPrelude))
 	var files []guestFile
 	stored := map[string]string{}
 	guestPath := func(name, host string) string {
@@ -212,7 +265,7 @@ func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []
 		sc := &scenarios[s]
 		srcs := strings.Join(sc.sources(), " ")
 		fmt.Fprintf(&b, "\n# scenario %d\n", s)
-		fmt.Fprintf(&b, "LPMODS=%q\n", strings.Join(sc.livepatchModules(), " "))
+		fmt.Fprintf(&b, "LPMODS=%q\nFORCED=\n", strings.Join(sc.livepatchModules(), " "))
 		fmt.Fprintf(&b, "begin %d\n", s)
 		for _, m := range sc.Preload {
 			fmt.Fprintf(&b, "preload %d %s %s\n", s, m, guestPath(m, sc.Modules[m]))
@@ -224,9 +277,17 @@ func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []
 			if st.Action == ActionLoad || st.Action == ActionModuleLoad {
 				file = guestPath(st.Module, sc.Modules[st.Module])
 			}
-			fmt.Fprintf(&b, "step %d %d %s %s %s %s\n", s, i+1, st.Action, kernelName(st.Module), file, srcs)
+			mod := kernelName(st.Module)
+			if mod == "" {
+				mod = "-"
+			}
+			// validate has restricted arg to characters safe in single quotes.
+			fmt.Fprintf(&b, "step %d %d %s %s %s '%s' %s\n", s, i+1, st.Action, mod, file, st.arg(), srcs)
 		}
 		fmt.Fprintf(&b, "cleanup %d\n", s)
+		if sc.Isolate && s < len(scenarios)-1 {
+			b.WriteString("finish\n")
+		}
 	}
 	b.WriteString("\nfinish\n")
 	return b.String(), files

@@ -22,7 +22,7 @@ const bootCmdline = "console=ttyS0 panic=-1 quiet"
 // between two scenarios it disables every livepatch, removes every module and
 // checks that nothing is left. A scenario whose cleanup fails ends the boot
 // (its Result has Clean false) and the following scenarios run in a fresh
-// boot. A scenario during which the guest died or hung gets an Err and is not
+// boot, as do the scenarios after one marked Isolate. A scenario during which the guest died or hung gets an Err and is not
 // retried; the scenarios after it run in a fresh boot.
 //
 // The error is non-nil when the guest could not be booted or its output
@@ -87,8 +87,8 @@ func Run(ctx context.Context, env Env, scenarios ...Scenario) ([]Result, error) 
 			}
 			results[s] = res
 			next = s + 1
-			if !res.Clean {
-				break // the guest powers off after a failed cleanup
+			if !res.Clean || scenarios[s].Isolate {
+				break // the guest powers off after a failed cleanup or an isolated scenario
 			}
 		}
 		if next == first {

@@ -26,11 +26,11 @@ func TestRunReboot(t *testing.T) {
 	scs := []Scenario{{
 		Name:    "dirty",
 		Modules: map[string]string{"permanent": permanent},
-		Steps:   []Step{{ActionModuleLoad, "permanent"}, {ActionModuleUnload, "permanent"}},
+		Steps:   []Step{{Action: ActionModuleLoad, Module: "permanent"}, {Action: ActionModuleUnload, Module: "permanent"}},
 	}, {
 		Name:    "after",
 		Modules: map[string]string{ProbeModule: probe},
-		Steps:   []Step{{ActionModuleLoad, ProbeModule}},
+		Steps:   []Step{{Action: ActionModuleLoad, Module: ProbeModule}},
 		Observe: []string{"klpc_probe:klpc_probe_delta"},
 	}}
 	start := time.Now()

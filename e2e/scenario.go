@@ -21,7 +21,23 @@ const (
 	ActionModuleLoad = kabi.ActionModuleLoad
 	// ActionModuleUnload removes an ordinary module (rmmod).
 	ActionModuleUnload = kabi.ActionModuleUnload
+	// ActionEnable writes 1 to /sys/kernel/livepatch/<module>/enabled (the
+	// kernel accepts it only to reverse a pending unpatching transition).
+	ActionEnable kabi.Action = "enable"
+	// ActionForce writes 1 to /sys/kernel/livepatch/<module>/force.
+	ActionForce kabi.Action = "force"
+	// ActionBlock starts the probe module's task Step.Task, a kernel thread
+	// that sleeps in klpc_probe_sleep() until released.
+	ActionBlock kabi.Action = "block"
+	// ActionRelease lets the task Step.Task return and end.
+	ActionRelease kabi.Action = "release"
+	// ActionParam writes Step.Value to the module parameter Step.Param of
+	// the loaded module Step.Module (/sys/module/<module>/parameters/<param>).
+	ActionParam kabi.Action = "param"
 )
+
+// ProbeSleep is the probe module's function block steps sleep in.
+const ProbeSleep = "klpc_probe:klpc_probe_sleep"
 
 // Keys of the functions the guest can watch in vmlinux.
 const (
@@ -36,7 +52,11 @@ const ProbeModule = "klpc_probe"
 
 // ProbeFunctions lists the functions of the probe module, in the order
 // /proc/klpc_probe prints them.
-var ProbeFunctions = []string{"klpc_probe_alpha", "klpc_probe_beta", "klpc_probe_gamma", "klpc_probe_delta"}
+// klpc_probe_sleep is watched through a call that does not sleep, and
+// klpc_probe_init_fn (an __init function) reports what ran when the module
+// loaded.
+var ProbeFunctions = []string{"klpc_probe_alpha", "klpc_probe_beta", "klpc_probe_gamma", "klpc_probe_delta",
+	"klpc_probe_sleep", "klpc_probe_init_fn"}
 
 // Values an observed function can have besides a replacement's identity.
 const (
@@ -48,16 +68,53 @@ const (
 
 // Step is one deployment step performed in the guest.
 type Step struct {
-	// Action is one of ActionLoad, ActionDisable, ActionUnload,
-	// ActionModuleLoad and ActionModuleUnload.
+	// Action is one of the Action constants.
 	Action kabi.Action
 	// Module is the module's name as kbuild names it: the basename of its .ko.
 	// Load actions look it up in Scenario.Modules; the others address the
 	// loaded module, with '-' read as '_' as the kernel does.
 	Module string
+	// Params are the module parameters of a load or module_load, such as
+	// "pre_patch_ret=-19".
+	Params string
+	// Task names the task of a block or release step (1 to 10 letters,
+	// digits, '_' or '-'; its thread is "klpc-<task>").
+	Task string
+	// Function is where a block step's task sleeps; only ProbeSleep.
+	Function string
+	// Param and Value are the parameter and value of an ActionParam step.
+	Param, Value string
 }
 
-func (s Step) String() string { return string(s.Action) + " " + s.Module }
+func (s Step) String() string {
+	switch s.Action {
+	case ActionBlock:
+		return fmt.Sprintf("block %s in %s", s.Task, s.Function)
+	case ActionRelease:
+		return "release " + s.Task
+	case ActionParam:
+		return fmt.Sprintf("param %s %s=%s", s.Module, s.Param, s.Value)
+	}
+	if s.Params != "" {
+		return string(s.Action) + " " + s.Module + " " + s.Params
+	}
+	return string(s.Action) + " " + s.Module
+}
+
+// arg is the step's one argument for the guest's step function, besides
+// its module: the parameters of a load, the task of a block or release,
+// "param value" of a param step.
+func (s Step) arg() string {
+	switch s.Action {
+	case ActionLoad, ActionModuleLoad:
+		return s.Params
+	case ActionBlock, ActionRelease:
+		return s.Task
+	case ActionParam:
+		return s.Param + " " + s.Value
+	}
+	return ""
+}
 
 // Scenario is a sequence of steps performed on a freshly cleaned kernel.
 type Scenario struct {
@@ -73,6 +130,12 @@ type Scenario struct {
 	// Observe lists the watched functions, such as ObserveCmdline or
 	// "klpc_probe:klpc_probe_alpha".
 	Observe []string
+	// Isolate stops the guest after the scenario, so that the scenarios
+	// after it run in a fresh boot: for scenarios that leave the kernel in
+	// a state no cleanup undoes, such as a patch of an __init function
+	// disabled after the init (6.1's klp_unpatch_func leaves its klp_ops
+	// behind when ftrace_location no longer finds the freed init code).
+	Isolate bool
 }
 
 // SysfsPatch is one entry of /sys/kernel/livepatch.
@@ -80,6 +143,36 @@ type SysfsPatch struct {
 	Name       string
 	Enabled    bool
 	Transition bool
+}
+
+// Task is one of the probe module's sleeping tasks.
+type Task struct {
+	Name string
+	PID  int
+	// PatchState is /proc/<pid>/patch_state: -1 when no transition is in
+	// progress, else 0 (unpatched) or 1 (patched).
+	PatchState int
+	// Running is the identity of the klpc_probe_sleep implementation the
+	// task sleeps in ("original" or "<module>:<function>").
+	Running string
+}
+
+// Transition is a pending livepatch transition as the guest saw it.
+type Transition struct {
+	// Patch is the livepatch module in transition.
+	Patch string
+	// Target is "patched" or "unpatched" (what its enabled attribute says).
+	Target string
+	// Stuck lists, sorted, the probe tasks that have not switched to the
+	// target.
+	Stuck []string
+}
+
+func (tr *Transition) String() string {
+	if tr == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s to %s, stuck: [%s]", tr.Patch, tr.Target, strings.Join(tr.Stuck, " "))
 }
 
 // Observation is what the guest saw after one step (or after the preloads).
@@ -112,6 +205,13 @@ type Observation struct {
 	// Functions maps each watched function to Original, Absent or the text
 	// its replacement printed (by convention "<module>:<function>").
 	Functions map[string]string
+	// Callbacks lists the klp_callbacks that logged a "klpc-cb " line during
+	// the step, in order, as the text after that prefix: by convention
+	// "<livepatch module>: <callback> <object>", followed for a module
+	// object by " (<module state>)", such as "(MODULE_STATE_COMING)".
+	Callbacks []string
+	// Tasks lists the probe module's sleeping tasks, sorted by name.
+	Tasks []Task
 	// TransitionTimeout reports that a livepatch transition (or the release
 	// of a disabled patch) had not finished when the guest stopped waiting;
 	// the rest of the observation was taken anyway.
@@ -140,7 +240,38 @@ type Result struct {
 	Err string
 }
 
-var moduleNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,55}$`)
+var (
+	moduleNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,55}$`)
+	taskNameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,10}$`)
+	// paramsRE bounds what a step passes to the guest's shell.
+	paramsRE = regexp.MustCompile(`^[A-Za-z0-9_=,.+ -]{0,200}$`)
+	paramRE  = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+)
+
+// Transition returns the pending transition the observation shows, or nil:
+// the patch whose transition attribute is 1, its target (from its enabled
+// attribute, which the kernel sets to the target) and the probe tasks whose
+// patch_state is not the target yet.
+func (ob *Observation) Transition() *Transition {
+	for _, lp := range ob.Livepatches {
+		if !lp.Transition {
+			continue
+		}
+		tr := &Transition{Patch: lp.Name, Target: "unpatched"}
+		want := 0
+		if lp.Enabled {
+			tr.Target, want = "patched", 1
+		}
+		for _, t := range ob.Tasks {
+			if t.PatchState != want {
+				tr.Stuck = append(tr.Stuck, t.Name)
+			}
+		}
+		sort.Strings(tr.Stuck)
+		return tr
+	}
+	return nil
+}
 
 // vmlinuxSources maps each watchable vmlinux function to the /proc file
 // that calls it.
@@ -207,9 +338,23 @@ func (sc *Scenario) validate() error {
 			if err := need(st.Module, what); err != nil {
 				return err
 			}
-		case ActionDisable, ActionUnload, ActionModuleUnload:
+			if !paramsRE.MatchString(st.Params) {
+				return fmt.Errorf("scenario %q: %s: bad module parameters %q", sc.Name, what, st.Params)
+			}
+		case ActionDisable, ActionUnload, ActionModuleUnload, ActionEnable, ActionForce:
 			if !moduleNameRE.MatchString(st.Module) {
 				return fmt.Errorf("scenario %q: %s: bad module name %q", sc.Name, what, st.Module)
+			}
+		case ActionBlock, ActionRelease:
+			if !taskNameRE.MatchString(st.Task) {
+				return fmt.Errorf("scenario %q: %s: bad task name %q (1 to 10 letters, digits, '_' or '-')", sc.Name, what, st.Task)
+			}
+			if st.Action == ActionBlock && st.Function != ProbeSleep {
+				return fmt.Errorf("scenario %q: %s: a task can only sleep in %s", sc.Name, what, ProbeSleep)
+			}
+		case ActionParam:
+			if !moduleNameRE.MatchString(st.Module) || !paramRE.MatchString(st.Param) || !paramsRE.MatchString(st.Value) || st.Value == "" {
+				return fmt.Errorf("scenario %q: %s: bad module parameter", sc.Name, what)
 			}
 		default:
 			return fmt.Errorf("scenario %q: %s: unknown action %q", sc.Name, what, st.Action)

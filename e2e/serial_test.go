@@ -71,7 +71,7 @@ var cannedScenario = Scenario{
 	Name:    "canned",
 	Modules: map[string]string{"klpc_probe": "p.ko", "lp_a": "a.ko", "lp_b": "b.ko"},
 	Preload: []string{"klpc_probe"},
-	Steps:   []Step{{ActionLoad, "lp_a"}, {ActionLoad, "lp_b"}},
+	Steps:   []Step{{Action: ActionLoad, Module: "lp_a"}, {Action: ActionLoad, Module: "lp_b"}},
 	Observe: []string{ObserveCmdline, "klpc_probe:klpc_probe_alpha", "klpc_probe:klpc_probe_beta", "klpc_probe:klpc_probe_gamma"},
 }
 
@@ -141,7 +141,7 @@ func TestAssemble(t *testing.T) {
 		t.Errorf("setup:\n got %+v\nwant %+v", res.Setup, wantSetup)
 	}
 	want := []Observation{{
-		Step:        Step{ActionLoad, "lp_a"},
+		Step:        Step{Action: ActionLoad, Module: "lp_a"},
 		OK:          true,
 		Kmsg:        []string{"livepatch: enabling patch 'lp_a'", "livepatch: 'lp_a': patching complete"},
 		Dmesg:       []string{"lp_a: tainting kernel with TAINT_LIVEPATCH", "livepatch: enabling patch 'lp_a'", "livepatch: 'lp_a': patching complete"},
@@ -154,7 +154,7 @@ func TestAssemble(t *testing.T) {
 			"klpc_probe:klpc_probe_gamma": Absent, // missing from the file
 		},
 	}, {
-		Step:              Step{ActionLoad, "lp_b"},
+		Step:              Step{Action: ActionLoad, Module: "lp_b"},
 		ExitStatus:        1,
 		Errno:             "EINVAL",
 		Message:           "insmod: /m/1/lp_b.ko: invalid argument (EINVAL)",
@@ -190,6 +190,53 @@ func TestAssemble(t *testing.T) {
 	}
 }
 
+// TestAssembleTransition reads callbacks from the kernel log and a pending
+// transition from the sysfs attributes and the probe tasks' patch_state.
+func TestAssembleTransition(t *testing.T) {
+	sc := Scenario{
+		Name:    "tr",
+		Modules: map[string]string{"lp_cb": "cb.ko"},
+		Steps:   []Step{{Action: ActionLoad, Module: "lp_cb"}},
+	}
+	recs := []Record{
+		{0, "pre", "start", "clean"},
+		{0, "pre", "done", ""},
+		{0, "1", "rc", "0"},
+		{0, "1", "dmesg", "[    3.1] klpc-cb lp_cb: pre_patch vmlinux\n[    3.2] livepatch: enabling patch 'lp_cb'\n" +
+			"[    3.3] klpc-cb lp_cb: pre_patch klpc_probe (MODULE_STATE_LIVE)\n"},
+		{0, "1", "patch", "lp_cb 1 1"},
+		{0, "1", "task", "t1 77 0 original"},
+		{0, "1", "task", "t0 78 1 lp_x:klpc_sleep_x"},
+		{0, "1", "done", ""},
+		{0, "post", "clean", "1"},
+	}
+	groups, cmdline := groupRecords(recs)
+	res, complete := assemble(&sc, groups[0], cmdline)
+	if !complete || len(res.Steps) != 1 {
+		t.Fatalf("complete %v, result %+v", complete, res)
+	}
+	ob := res.Steps[0]
+	wantCB := []string{"lp_cb: pre_patch vmlinux", "lp_cb: pre_patch klpc_probe (MODULE_STATE_LIVE)"}
+	if !reflect.DeepEqual(ob.Callbacks, wantCB) {
+		t.Errorf("callbacks = %q, want %q", ob.Callbacks, wantCB)
+	}
+	wantTasks := []Task{{Name: "t0", PID: 78, PatchState: 1, Running: "lp_x:klpc_sleep_x"}, {Name: "t1", PID: 77, PatchState: 0, Running: "original"}}
+	if !reflect.DeepEqual(ob.Tasks, wantTasks) {
+		t.Errorf("tasks = %+v, want %+v", ob.Tasks, wantTasks)
+	}
+	if got, want := ob.Transition().String(), "lp_cb to patched, stuck: [t1]"; got != want {
+		t.Errorf("transition = %q, want %q", got, want)
+	}
+	ob.Livepatches[0].Enabled = false
+	if got, want := ob.Transition().String(), "lp_cb to unpatched, stuck: [t0]"; got != want {
+		t.Errorf("reversed transition = %q, want %q", got, want)
+	}
+	ob.Livepatches[0].Transition = false
+	if tr := ob.Transition(); tr != nil {
+		t.Errorf("no transition: got %v", tr)
+	}
+}
+
 func TestClassify(t *testing.T) {
 	const cmd = "console=ttyS0 panic=-1 quiet"
 	for _, tc := range []struct{ src, fn, text, want string }{
@@ -216,14 +263,23 @@ func TestValidate(t *testing.T) {
 	}
 	for name, mutate := range map[string]func(*Scenario){
 		"no name":        func(s *Scenario) { s.Name = "" },
-		"unknown action": func(s *Scenario) { s.Steps = []Step{{"reboot", "lp_a"}} },
-		"unlisted load":  func(s *Scenario) { s.Steps = []Step{{ActionLoad, "lp_c"}} },
-		"unsafe module":  func(s *Scenario) { s.Steps = []Step{{ActionDisable, "a;b"}} },
+		"unknown action": func(s *Scenario) { s.Steps = []Step{{Action: "reboot", Module: "lp_a"}} },
+		"unlisted load":  func(s *Scenario) { s.Steps = []Step{{Action: ActionLoad, Module: "lp_c"}} },
+		"unsafe module":  func(s *Scenario) { s.Steps = []Step{{Action: ActionDisable, Module: "a;b"}} },
 		"bad preload":    func(s *Scenario) { s.Preload = []string{"nope"} },
 		"bad observe":    func(s *Scenario) { s.Observe = []string{"vmlinux:schedule"} },
 		"bad probe fn":   func(s *Scenario) { s.Observe = []string{"klpc_probe:klpc_probe_omega"} },
 		"bad object":     func(s *Scenario) { s.Observe = []string{"ext4:ext4_fill_super"} },
 		"no colon":       func(s *Scenario) { s.Observe = []string{"cmdline_proc_show"} },
+		"unsafe params":  func(s *Scenario) { s.Steps = []Step{{Action: ActionLoad, Module: "lp_a", Params: "x='1'"}} },
+		"no task":        func(s *Scenario) { s.Steps = []Step{{Action: ActionBlock, Function: ProbeSleep}} },
+		"long task":      func(s *Scenario) { s.Steps = []Step{{Action: ActionRelease, Task: "abcdefghijk"}} },
+		"other sleep": func(s *Scenario) {
+			s.Steps = []Step{{Action: ActionBlock, Task: "t1", Function: "klpc_probe:klpc_probe_alpha"}}
+		},
+		"unsafe value": func(s *Scenario) {
+			s.Steps = []Step{{Action: ActionParam, Module: "lp_a", Param: "pre_patch_ret", Value: "$(reboot)"}}
+		},
 	} {
 		sc := ok
 		sc.Modules = map[string]string{"klpc_probe": "p.ko", "lp_a": "a.ko", "lp_b": "b.ko"}
@@ -238,7 +294,10 @@ func TestGuestScript(t *testing.T) {
 	scs := []Scenario{cannedScenario, {
 		Name:    "second",
 		Modules: map[string]string{"lp-dash": "d.ko", "lp_a": "a.ko"},
-		Steps:   []Step{{ActionLoad, "lp_a"}, {ActionLoad, "lp-dash"}, {ActionDisable, "lp-dash"}, {ActionUnload, "lp-dash"}},
+		Steps: []Step{{Action: ActionLoad, Module: "lp_a"}, {Action: ActionLoad, Module: "lp-dash", Params: "pre_patch_ret=-19"},
+			{Action: ActionDisable, Module: "lp-dash"}, {Action: ActionBlock, Task: "t1", Function: ProbeSleep},
+			{Action: ActionForce, Module: "lp-dash"}, {Action: ActionParam, Module: "lp_a", Param: "pre_patch_ret", Value: "-19"},
+			{Action: ActionRelease, Task: "t1"}, {Action: ActionUnload, Module: "lp-dash"}},
 		Observe: []string{ObserveVersion},
 	}}
 	script, files := guestScript(scs, 0, 15)
@@ -248,12 +307,17 @@ func TestGuestScript(t *testing.T) {
 	}
 	for _, want := range []string{
 		"preload 0 klpc_probe /m/0/klpc_probe.ko\n",
-		"step 0 1 load lp_a /m/1/lp_a.ko cmdline klpc_probe\n",
+		"step 0 1 load lp_a /m/1/lp_a.ko '' cmdline klpc_probe\n",
 		`LPMODS="lp_a lp_dash"`,
-		"step 1 1 load lp_a /m/1/lp_a.ko version\n", // stored once
-		"step 1 2 load lp_dash /m/3/lp-dash.ko version\n",
-		"step 1 3 disable lp_dash - version\n",
+		"step 1 1 load lp_a /m/1/lp_a.ko '' version\n", // stored once
+		"step 1 2 load lp_dash /m/3/lp-dash.ko 'pre_patch_ret=-19' version\n",
+		"step 1 3 disable lp_dash - '' version\n",
+		"step 1 4 block - - 't1' version\n",
+		"step 1 5 force lp_dash - '' version\n",
+		"step 1 6 param lp_a - 'pre_patch_ret -19' version\n",
+		"step 1 7 release - - 't1' version\n",
 		"SETTLE=15\n",
+		"SETTLE_BLOCKED=4\n",
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("guest script lacks %q", want)

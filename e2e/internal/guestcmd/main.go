@@ -4,7 +4,7 @@
 // busybox's tools do not (and busybox's insmod retries a failed finit_module
 // with init_module, running the module's init a second time).
 //
-//	klpc-guest insmod FILE          finit_module(FILE)
+//	klpc-guest insmod FILE [PARAMS] finit_module(FILE, PARAMS), such as "pre_patch_ret=-19"
 //	klpc-guest rmmod NAME           delete_module(NAME, O_NONBLOCK)
 //	klpc-guest write FILE VALUE     write VALUE to FILE (a sysfs attribute)
 //
@@ -27,7 +27,9 @@ func main() {
 	var err error
 	switch cmd, arg := os.Args[1], os.Args[2]; {
 	case cmd == "insmod" && len(os.Args) == 3:
-		err = insmod(arg)
+		err = insmod(arg, "")
+	case cmd == "insmod" && len(os.Args) == 4:
+		err = insmod(arg, os.Args[3])
 	case cmd == "rmmod" && len(os.Args) == 3:
 		err = unix.DeleteModule(arg, unix.O_NONBLOCK)
 	case cmd == "write" && len(os.Args) == 4:
@@ -49,18 +51,19 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: klpc-guest insmod FILE | rmmod NAME | write FILE VALUE")
+	fmt.Fprintln(os.Stderr, "usage: klpc-guest insmod FILE [PARAMS] | rmmod NAME | write FILE VALUE")
 	os.Exit(2)
 }
 
-// insmod loads the module in file with a single finit_module call.
-func insmod(file string) error {
+// insmod loads the module in file with a single finit_module call, passing
+// params (space-separated name=value pairs) as module parameters.
+func insmod(file, params string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return underlying(err)
 	}
 	defer f.Close()
-	return unix.FinitModule(int(f.Fd()), "", 0)
+	return unix.FinitModule(int(f.Fd()), params, 0)
 }
 
 // write writes value to file in a single write call, as `echo value > file`
