@@ -378,12 +378,58 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 				what: fmt.Sprintf("step %d (%s)", s.Index, st), ok: s.OK, errno: s.Errno,
 				enabled: s.Enabled, functions: moduleImpls(p, s.Functions),
 				sysfs: sysfsAttrs(s.Sysfs), checkSysfs: true,
+				callbacks: append([]string{}, s.Callbacks...), transition: transitionString(s.Transition),
 			})
 		}
 		loaded, enabled = s.Loaded, s.Enabled
 	}
 	sc.Observe = sortedKeys(keys)
+	sc.Isolate = patchesProbeInit(p, d)
 	return sc, ch
+}
+
+// transitionString is how Observation.Transition prints the plan's
+// pending transition.
+func transitionString(tr *plan.Transition) string {
+	if tr == nil {
+		return "none"
+	}
+	module := tr.Module
+	if module == "" {
+		module = kabi.ModuleName(tr.Livepatch)
+	}
+	stuck := append([]string(nil), tr.Stuck...)
+	sort.Strings(stuck)
+	return (&Transition{Patch: module, Target: tr.Target, Stuck: stuck}).String()
+}
+
+// patchesProbeInit reports whether a release the deployment loads patches
+// the probe's __init function: on 6.1, disabling such a patch after the
+// init leaves its klp_ops behind (klp_unpatch_func), and a later unpatch
+// oopses, so the scenario runs last in its guest boot.
+func patchesProbeInit(p *plan.Plan, d *plan.Deployment) bool {
+	for _, s := range d.Steps {
+		if s.Action != ActionLoad {
+			continue
+		}
+		for _, m := range p.Livepatch(s.Livepatch).Build(d.Kernel).Modules {
+			for _, o := range m.Objects {
+				for _, f := range o.Funcs {
+					if o.Name == ProbeModule && f.Name == "klpc_probe_init_fn" {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// prePatchParam is the module parameter of the differential suite's
+// callbacks that makes pre_patch return errno ("0" or a name such as
+// "ENODEV"), as test_klp_callbacks_demo's pre_patch_ret does.
+func prePatchParam(errno string) string {
+	return fmt.Sprintf("%d", -kabi.Errnos[errno])
 }
 
 // runnerSteps is what the guest does for one step of the plan. A step on
@@ -400,8 +446,34 @@ func runnerSteps(p *plan.Plan, d *plan.Deployment, s *plan.Step, loaded, enabled
 		}
 		return out
 	}
+	if s.Action == ActionBlock || s.Action == ActionRelease {
+		return []Step{{Action: s.Action, Task: s.Task, Function: s.Function}}
+	}
 	if s.Livepatch == "" {
 		steps := []Step{{Action: s.Action, Module: s.Module}}
+		// pre_patch_returns on a module load: the parameter of every
+		// loaded release with an object of that module, written first.
+		if s.Action == ActionModuleLoad && s.PrePatchReturns != "" {
+			var params []Step
+			for _, lp := range p.Livepatches {
+				b := lp.Build(d.Kernel)
+				if b == nil {
+					continue
+				}
+				for _, m := range b.Modules {
+					if !slices.Contains(loaded, m.Name) {
+						continue
+					}
+					for _, o := range m.Objects {
+						if o.Name == s.Module && !o.Callbacks.Empty() {
+							params = append(params, Step{Action: ActionParam, Module: m.Name, Param: "pre_patch_ret", Value: prePatchParam(s.PrePatchReturns)})
+							break
+						}
+					}
+				}
+			}
+			steps = append(params, steps...)
+		}
 		if s.Action == ActionModuleLoad && s.OK {
 			for _, m := range added() {
 				steps = append(steps, Step{Action: ActionLoad, Module: m})
@@ -411,6 +483,9 @@ func runnerSteps(p *plan.Plan, d *plan.Deployment, s *plan.Step, loaded, enabled
 	}
 	modules := p.Livepatch(s.Livepatch).Build(d.Kernel).Modules
 	first := []Step{{Action: s.Action, Module: modules[0].Name}}
+	if s.Action == ActionLoad && s.PrePatchReturns != "" {
+		first[0].Params = "pre_patch_ret=" + prePatchParam(s.PrePatchReturns)
+	}
 	if len(modules) == 1 || !s.OK {
 		return first
 	}
