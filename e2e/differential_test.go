@@ -358,12 +358,14 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 	}
 	var loaded, enabled []string // livepatch modules before the step
 	for _, s := range d.Steps {
-		for k := range s.Functions {
+		for k := range observable(p, s.Functions) {
 			keys[k] = true
 		}
 		steps := runnerSteps(p, d, s, loaded, enabled)
 		for _, st := range steps {
-			sc.Modules[st.Module] = kos[st.Module]
+			if st.Module != "" {
+				sc.Modules[st.Module] = kos[st.Module]
+			}
 		}
 		// The plan's prediction holds after the last of the guest's steps;
 		// the ones before it only have to succeed.
@@ -376,7 +378,7 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 			sc.Steps = append(sc.Steps, st)
 			ch.steps = append(ch.steps, expectedStep{
 				what: fmt.Sprintf("step %d (%s)", s.Index, st), ok: s.OK, errno: s.Errno,
-				enabled: s.Enabled, functions: moduleImpls(p, s.Functions),
+				enabled: s.Enabled, functions: moduleImpls(p, observable(p, s.Functions)),
 				sysfs: sysfsAttrs(s.Sysfs), checkSysfs: true,
 				callbacks: append([]string{}, s.Callbacks...), transition: transitionString(s.Transition),
 			})
@@ -715,4 +717,26 @@ func callbackDiff(plan, kernel []string) string {
 		return ""
 	}
 	return b.String()
+}
+
+// observable leaves out the functions of the configuration's own livepatch
+// modules (a release may patch another release's replacement): the guest
+// watches vmlinux and probe functions, through which the end of such a
+// chain of replacements shows.
+func observable(p *plan.Plan, funcs map[string]plan.Impl) map[string]plan.Impl {
+	modules := map[string]bool{}
+	for _, lp := range p.Livepatches {
+		for _, b := range lp.Builds {
+			for _, m := range b.Modules {
+				modules[m.Name] = true
+			}
+		}
+	}
+	out := map[string]plan.Impl{}
+	for key, impl := range funcs {
+		if object, _, _ := strings.Cut(key, ":"); !modules[object] {
+			out[key] = impl
+		}
+	}
+	return out
 }

@@ -217,7 +217,7 @@ func (r *resolver) mergeFixes(l *lang.Livepatch) []*relObject {
 			for _, fn := range o.Funcs {
 				id := identityOf(fn)
 				if prev := seen[o.Name][id]; prev != nil {
-					if spelled0and1(prev.decl, fn) && prev.decl.New.Value == fn.New.Value {
+					if spelled0and1(prev.decl, fn) {
 						// Two klp_funcs, one sysfs name: see sysfsCollision.
 						r.sysfsCollision(l, o.Name, prev, &relFunc{fix: f, decl: fn})
 						ro.funcs = append(ro.funcs, &relFunc{fix: f, decl: fn})
