@@ -126,3 +126,23 @@ func TestInterruptedEmit(t *testing.T) {
 		t.Errorf("temporary folders left: %v", entries)
 	}
 }
+
+// TestSymlinkedParentFolder: an output folder whose parent is reached
+// through a symbolic link is written there, not reported missing.
+func TestSymlinkedParentFolder(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.MkdirAll(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	p := planDir(t, cases["perobject"])
+	if _, d := Emit(context.Background(), p, filepath.Join(dir, "link", "out"), Options{}); d.HasErrors() {
+		t.Fatalf("emit through a symlinked parent: %s", d.String())
+	}
+	if !hasMarker(filepath.Join(real, "out")) {
+		t.Error("the output is not in the folder the link leads to")
+	}
+}

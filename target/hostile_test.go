@@ -611,3 +611,19 @@ func TestTooManyLinesOrSymbols(t *testing.T) {
 		t.Errorf("ELF: %v", err)
 	}
 }
+
+// TestEmptyInputsSayWhat: an empty kallsyms, plain or gzip, is named as
+// such, not reported as a bare EOF.
+func TestEmptyInputsSayWhat(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"kallsyms", "kallsyms.gz"} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadKallsyms(path)
+		if err == nil || strings.Contains(err.Error(), "EOF") || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
