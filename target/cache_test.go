@@ -177,3 +177,54 @@ func BenchmarkLoadFixturesCold(b *testing.B) {
 		}
 	}
 }
+
+// A run that names one build in many kernel blocks reads and holds it once;
+// another spec gets its own build, and an error is shared like a result.
+func TestSharedLoadsOnce(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixtureSpec(t)
+	sh := NewShared()
+	a, err := LoadCached(spec, Options{Dir: dir, Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Relative and absolute spellings of one file are one input.
+	rel := spec
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, spec.Kallsyms); err == nil {
+			rel.Kallsyms = r
+		}
+	}
+	b, err := LoadCached(rel, Options{Dir: dir, Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || sh.Len() != 1 {
+		t.Fatalf("same spec loaded twice (%d builds held)", sh.Len())
+	}
+	other := Spec{Kallsyms: spec.Kallsyms}
+	c, err := LoadCached(other, Options{Dir: dir, Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a || sh.Len() != 2 {
+		t.Fatal("a different spec got the shared build")
+	}
+	sameBuild(t, a, mustLoad(t, spec))
+	bad := Spec{Kallsyms: filepath.Join(dir, "missing")}
+	if _, err := LoadCached(bad, Options{Dir: dir, Shared: sh}); err == nil {
+		t.Fatal("missing file loaded")
+	}
+	if _, err := LoadCached(bad, Options{Dir: dir, Shared: sh}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("second load of a missing file: %v", err)
+	}
+}
+
+func mustLoad(t *testing.T, s Spec) *Build {
+	t.Helper()
+	b, err := LoadCached(s, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
