@@ -198,6 +198,25 @@ func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
 // of every installed patch that p does not patch itself (matched by name and
 // sympos), p gets a nop, in a dynamic object if p lacks the object.
 func (k *Kernel) addNops(p *Patch) {
+	// klp_find_func searches the new patch's funcs linearly; an index of
+	// the funcs each object already has (by klp_find_func's identity) keeps
+	// this linear in the number of funcs.
+	type key struct {
+		name string
+		pos  int
+	}
+	have := map[*Object]map[key]bool{}
+	index := func(o *Object) map[key]bool {
+		m := have[o]
+		if m == nil {
+			m = make(map[key]bool, len(o.Funcs))
+			for _, f := range o.Funcs {
+				m[key{f.Name, max(f.Sympos, 1)}] = true
+			}
+			have[o] = m
+		}
+		return m
+	}
 	for _, old := range k.patches {
 		for _, oo := range old.Objects {
 			obj := p.object(oo.Name)
@@ -205,10 +224,13 @@ func (k *Kernel) addNops(p *Patch) {
 				obj = &Object{Name: oo.Name, Dynamic: true, patch: p}
 				p.Objects = append(p.Objects, obj)
 			}
+			m := index(obj)
 			for _, of := range oo.Funcs {
-				if obj.findFunc(of.Name, of.Sympos) != nil {
+				id := key{of.Name, max(of.Sympos, 1)}
+				if m[id] {
 					continue
 				}
+				m[id] = true
 				obj.Funcs = append(obj.Funcs, &Func{Name: of.Name, Sympos: of.Sympos, Nop: true, obj: obj})
 			}
 		}
