@@ -228,3 +228,44 @@ func mustLoad(t *testing.T, s Spec) *Build {
 	}
 	return b
 }
+
+// An uncompressed module's input hash covers what its symbols are read
+// from: a change to its code leaves the index key alone, a change to its
+// symbol names does not.
+func TestModuleHashCoversWhatIsRead(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(fixtureDir, "modules", "tcp_scalable.ko"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := openELF("tcp_scalable.ko", &bytesReaderAt{raw}, int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, strtab := f.sections[f.section(".text")], f.sections[f.section(".strtab")]
+	hashOf := func(data []byte) (Input, *Object) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "tcp_scalable.ko")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o, in, err := newReader(nil).readModuleHashed(inputFile{KindModule, p}, defaultModuleRules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in, o
+	}
+	base, o := hashOf(raw)
+	if len(o.Symbols) == 0 || base.Size != int64(len(raw)) {
+		t.Fatalf("%d symbols, size %d", len(o.Symbols), base.Size)
+	}
+	code := append([]byte(nil), raw...)
+	code[text.off] ^= 0xff
+	if in, _ := hashOf(code); in.SHA256 != base.SHA256 {
+		t.Error("a change to .text changed the hash of what the index reads")
+	}
+	names := append([]byte(nil), raw...)
+	names[strtab.off+1] ^= 0x01
+	if in, _ := hashOf(names); in.SHA256 == base.SHA256 {
+		t.Error("a change to .strtab kept the hash")
+	}
+}
