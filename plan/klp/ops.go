@@ -199,8 +199,12 @@ func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
 // sympos), p gets a nop, in a dynamic object if p lacks the object.
 func (k *Kernel) addNops(p *Patch) {
 	// klp_find_func searches the new patch's funcs linearly; an index of
-	// the funcs each object already has (by klp_find_func's identity) keeps
-	// this linear in the number of funcs.
+	// the funcs each object already has keeps this linear in the number of
+	// funcs. Its identity is klp_find_func's: the same old_name and
+	// old_sympos, where sympos 0 and 1 count as identical (both select the
+	// first symbol of the name; the Debian 6.1 kernel carries that rule,
+	// as do 6.12 and 7.x, and the real kernel accepts a replace patch
+	// spelled (f, 1) over an installed (f, 0)).
 	type key struct {
 		name string
 		pos  int
@@ -241,19 +245,6 @@ func (p *Patch) object(name string) *Object {
 	for _, o := range p.Objects {
 		if o.Name == name {
 			return o
-		}
-	}
-	return nil
-}
-
-// findFunc mirrors klp_find_func: the same old_name and old_sympos, where
-// sympos 0 and 1 count as identical (both select the first symbol of the
-// name; the Debian 6.1 kernel carries that rule, and the real kernel
-// accepts a replace patch spelled (f, 1) over an installed (f, 0)).
-func (o *Object) findFunc(name string, sympos int) *Func {
-	for _, f := range o.Funcs {
-		if f.Name == name && max(f.Sympos, 1) == max(sympos, 1) {
-			return f
 		}
 	}
 	return nil
