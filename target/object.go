@@ -93,6 +93,16 @@ type Object struct {
 	// is built: a plan of a few functions never pays for the map.
 	scans   atomic.Int32
 	indexed atomic.Bool
+
+	// resolved remembers Resolve's answers: a fleet asks the same build
+	// about the same function for every release and every step.
+	resolvedMu sync.Mutex
+	resolved   map[resolveKey]Resolution
+}
+
+type resolveKey struct {
+	name, file string
+	sympos     int
 }
 
 // linearLookups is how many lookups an object answers by scanning its

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 
 	"github.com/klpc/klpc/plan/planjson"
@@ -37,7 +38,13 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			} else {
-				writePlanText(out, p, isTerminal(out))
+				// One write per line is a system call per line: a fleet's
+				// plan has hundreds of thousands.
+				bw := bufio.NewWriterSize(out, 64<<10)
+				writePlanText(bw, p, isTerminal(out))
+				if err := bw.Flush(); err != nil {
+					return err
+				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			}
 			if p.HasErrors() {
