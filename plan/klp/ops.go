@@ -137,20 +137,24 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 			return refuse(EEXIST, "sysfs: cannot create duplicate filename '/kernel/livepatch/%s/%s'", p.Module, o.Name)
 		}
 		objDirs[o.Name] = true
-		funcDirs := map[string]bool{}
+		type funcDir struct {
+			name string
+			pos  int
+		}
+		funcDirs := make(map[funcDir]bool, len(o.Funcs))
 		for _, f := range o.Funcs {
 			// klp_init_func names the directory "%s,%lu" with sympos 0
 			// shown as 1, so (f, 0) and (f, 1) collide, and kobject_add
 			// fails with -EEXIST before anything is patched (6.1, 6.12,
 			// 7.x; the errno insmod reports is Line.InitErrno's).
-			dir := f.sysfsName()
-			if funcDirs[dir] {
+			if funcDirs[funcDir{f.Name, max(f.Sympos, 1)}] {
+				dir := f.sysfsName()
 				return &Refusal{Errno: EEXIST, Log: []string{
 					fmt.Sprintf("sysfs: cannot create duplicate filename '/kernel/livepatch/%s/%s/%s'", p.Module, o.Name, dir),
 					fmt.Sprintf("kobject_add_internal failed for %s with -EEXIST, don't try to register things with the same name in the same directory.", dir),
 				}}
 			}
-			funcDirs[dir] = true
+			funcDirs[funcDir{f.Name, max(f.Sympos, 1)}] = true
 		}
 		// klp_init_object_loaded: the relocations and symbols of a present
 		// object are resolved now; those of an absent module when it comes.

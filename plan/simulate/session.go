@@ -48,6 +48,9 @@ type Session struct {
 	stacks map[klp.FuncID][]plan.StackEntry
 	// sorted is false when Watch added ids since they were last sorted.
 	sorted bool
+	// keyOrder is the plan keys of ids, sorted (see sortedKeys).
+	keyOrder []string
+	keyIDs   int // len(ids) when keyOrder was made
 }
 
 // NewSession boots a kernel with the given ordinary modules loaded.
@@ -393,8 +396,28 @@ func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
 
 // changes compares what functions ran before and after a step.
 func changes(before, after map[string]plan.Impl) []*plan.Change {
+	return changesIn(slices.Sorted(maps.Keys(after)), before, after)
+}
+
+// sortedKeys returns the keys Functions returns, sorted; the slice is
+// kept until Watch adds functions.
+func (s *Session) sortedKeys() []string {
+	if s.keyIDs != len(s.ids) {
+		s.keyOrder = s.keyOrder[:0]
+		for _, id := range s.ids {
+			s.keyOrder = append(s.keyOrder, s.keys[id])
+		}
+		slices.Sort(s.keyOrder)
+		s.keyOrder = slices.Compact(s.keyOrder)
+		s.keyIDs = len(s.ids)
+	}
+	return s.keyOrder
+}
+
+// changesIn is changes over keys, the keys of after in order.
+func changesIn(keys []string, before, after map[string]plan.Impl) []*plan.Change {
 	out := []*plan.Change{}
-	for _, key := range slices.Sorted(maps.Keys(after)) {
+	for _, key := range keys {
 		from, to := before[key], after[key]
 		if from == to {
 			continue
