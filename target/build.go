@@ -2,9 +2,11 @@ package target
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -44,10 +46,14 @@ const (
 
 // Input is one file a build was loaded from.
 type Input struct {
-	Kind   string
-	Path   string
-	Size   int64
-	SHA256 string // hex
+	Kind string
+	Path string
+	Size int64
+	// SHA256 (hex) identifies the content the index was built from: the
+	// whole file as stored, except for an uncompressed module, whose
+	// hash covers the size and the parts its symbols were read from (see
+	// readModuleHashed).
+	SHA256 string
 }
 
 // Build is one kernel build: vmlinux, its modules, exports and config.
@@ -217,6 +223,10 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 				return
 			}
 		}
+		if f.kind == KindModule {
+			mods[i], inputs[i], errs[i] = rd.readModuleHashed(f, rules)
+			return
+		}
 		data, release, in, err := readHashed(f)
 		defer release()
 		inputs[i] = in
@@ -225,9 +235,6 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 			return
 		}
 		switch f.kind {
-		case KindModule:
-			mods[i], errs[i] = rd.parseModuleBytes(f.path, data, rules)
-			return
 		case KindVmlinux:
 			// A vmlinux may be hundreds of megabytes; it is read by ReadAt
 			// from the file rather than kept from the hashing pass.
@@ -382,6 +389,63 @@ func annotate(dst, src *Object) {
 		}
 	}
 }
+
+// readModuleHashed reads one module. An uncompressed module is read in
+// place: the ELF header, the section headers and the sections its symbols
+// need (.symtab, .strtab, .modinfo, __mcount_loc and its relocations), a
+// few percent of the file, and only those bytes are hashed, which is what
+// the index depends on. A compressed one is read, hashed and decompressed
+// whole.
+func (rd *reader) readModuleHashed(f inputFile, rules moduleRules) (*Object, Input, error) {
+	in := Input{Kind: f.kind, Path: f.path}
+	fh, st, err := safeio.Open(f.path, limitOf(f.kind))
+	if err != nil {
+		return nil, in, err
+	}
+	defer fh.Close()
+	var magic [6]byte
+	n, _ := fh.ReadAt(magic[:], 0)
+	if isCompressed(magic[:n]) {
+		data, release, in, err := readHashed(f)
+		defer release()
+		if err != nil {
+			return nil, in, err
+		}
+		o, err := rd.parseModuleBytes(f.path, data, rules)
+		return o, in, err
+	}
+	hr := newHashingReader(fh, st.Size())
+	o, err := parseModule(f.path, hr, st.Size(), rules)
+	in.Size, in.SHA256 = st.Size(), hr.sum()
+	return o, in, err
+}
+
+// hashingReader hashes every range read through it, with its offset and
+// length, in the order read: a parser that reads deterministically gives
+// the same sum for the same bytes of the same file size.
+type hashingReader struct {
+	r   io.ReaderAt
+	h   hash.Hash
+	hdr [16]byte
+}
+
+func newHashingReader(r io.ReaderAt, size int64) *hashingReader {
+	hr := &hashingReader{r: r, h: sha256.New()}
+	binary.LittleEndian.PutUint64(hr.hdr[:8], uint64(size))
+	hr.h.Write(hr.hdr[:8])
+	return hr
+}
+
+func (hr *hashingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := hr.r.ReadAt(p, off)
+	binary.LittleEndian.PutUint64(hr.hdr[:8], uint64(off))
+	binary.LittleEndian.PutUint64(hr.hdr[8:], uint64(n))
+	hr.h.Write(hr.hdr[:])
+	hr.h.Write(p[:n])
+	return n, err
+}
+
+func (hr *hashingReader) sum() string { return hex.EncodeToString(hr.h.Sum(nil)) }
 
 // readHashed maps a whole input file and hashes its bytes as stored. The
 // data is valid until release is called; parsers copy what they keep.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/klpc/klpc/internal/safeio"
@@ -45,6 +46,42 @@ type Options struct {
 	// them together. Nil means a budget of safeio.DefaultBudget for this
 	// load alone; pass one budget to several loads to bound a whole run.
 	Budget *safeio.Budget
+	// Shared, when not nil, is a per-run cache: a spec whose files are the
+	// same as an earlier load's (same paths, sizes, times, inodes) gets
+	// the Build that load returned, read and held once however many
+	// kernel blocks name it. Callers must treat a shared Build as read-only.
+	Shared *Shared
+}
+
+// Shared holds the builds one run has loaded, keyed by their inputs'
+// identity. It is safe for concurrent use.
+type Shared struct {
+	mu     sync.Mutex
+	builds map[sharedKey]*sharedBuild
+}
+
+type sharedBuild struct {
+	once sync.Once
+	b    *Build
+	err  error
+}
+
+// NewShared returns an empty per-run build cache.
+func NewShared() *Shared { return &Shared{builds: map[sharedKey]*sharedBuild{}} }
+
+// Len is the number of distinct builds the cache holds.
+func (s *Shared) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.builds)
+}
+
+// sharedKey identifies a load within a run: the option that changes what
+// is read and the absolute paths the spec names. Files are taken not to
+// change during one run, so the modules folder is walked once too.
+type sharedKey struct {
+	spec    Spec
+	noCache bool
 }
 
 // cacheVersion changes whenever the encoding or the meaning of a field
@@ -77,6 +114,27 @@ func LoadCached(spec Spec, opts Options) (*Build, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Shared != nil {
+		key := sharedKey{spec, opts.NoCache}
+		opts.Shared.mu.Lock()
+		sb := opts.Shared.builds[key]
+		if sb == nil {
+			sb = &sharedBuild{}
+			opts.Shared.builds[key] = sb
+		}
+		opts.Shared.mu.Unlock()
+		sb.once.Do(func() {
+			o := opts
+			o.Shared = nil
+			sb.b, sb.err = loadSpec(spec, o)
+		})
+		return sb.b, sb.err
+	}
+	return loadSpec(spec, opts)
+}
+
+// loadSpec is LoadCached for an absolute spec, without the per-run cache.
+func loadSpec(spec Spec, opts Options) (*Build, error) {
 	files, err := spec.files()
 	if err != nil {
 		return nil, err

@@ -177,3 +177,95 @@ func BenchmarkLoadFixturesCold(b *testing.B) {
 		}
 	}
 }
+
+// A run that names one build in many kernel blocks reads and holds it once;
+// another spec gets its own build, and an error is shared like a result.
+func TestSharedLoadsOnce(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixtureSpec(t)
+	sh := NewShared()
+	a, err := LoadCached(spec, Options{Dir: dir, Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Relative and absolute spellings of one file are one input.
+	rel := spec
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, spec.Kallsyms); err == nil {
+			rel.Kallsyms = r
+		}
+	}
+	b, err := LoadCached(rel, Options{Dir: dir, Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || sh.Len() != 1 {
+		t.Fatalf("same spec loaded twice (%d builds held)", sh.Len())
+	}
+	other := Spec{Kallsyms: spec.Kallsyms}
+	c, err := LoadCached(other, Options{Dir: dir, Shared: sh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a || sh.Len() != 2 {
+		t.Fatal("a different spec got the shared build")
+	}
+	sameBuild(t, a, mustLoad(t, spec))
+	bad := Spec{Kallsyms: filepath.Join(dir, "missing")}
+	if _, err := LoadCached(bad, Options{Dir: dir, Shared: sh}); err == nil {
+		t.Fatal("missing file loaded")
+	}
+	if _, err := LoadCached(bad, Options{Dir: dir, Shared: sh}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("second load of a missing file: %v", err)
+	}
+}
+
+func mustLoad(t *testing.T, s Spec) *Build {
+	t.Helper()
+	b, err := LoadCached(s, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An uncompressed module's input hash covers what its symbols are read
+// from: a change to its code leaves the index key alone, a change to its
+// symbol names does not.
+func TestModuleHashCoversWhatIsRead(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(fixtureDir, "modules", "tcp_scalable.ko"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := openELF("tcp_scalable.ko", &bytesReaderAt{raw}, int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, strtab := f.sections[f.section(".text")], f.sections[f.section(".strtab")]
+	hashOf := func(data []byte) (Input, *Object) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "tcp_scalable.ko")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o, in, err := newReader(nil).readModuleHashed(inputFile{KindModule, p}, defaultModuleRules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in, o
+	}
+	base, o := hashOf(raw)
+	if len(o.Symbols) == 0 || base.Size != int64(len(raw)) {
+		t.Fatalf("%d symbols, size %d", len(o.Symbols), base.Size)
+	}
+	code := append([]byte(nil), raw...)
+	code[text.off] ^= 0xff
+	if in, _ := hashOf(code); in.SHA256 != base.SHA256 {
+		t.Error("a change to .text changed the hash of what the index reads")
+	}
+	names := append([]byte(nil), raw...)
+	names[strtab.off+1] ^= 0x01
+	if in, _ := hashOf(names); in.SHA256 == base.SHA256 {
+		t.Error("a change to .strtab kept the hash")
+	}
+}

@@ -191,7 +191,28 @@ func quoteList(names []string) string {
 // For modules the count uses the core symbol table (module live when the
 // patch is enabled); LoadOrderDependent reports when the full table used
 // while the module is loading would answer differently.
+//
+// Answers are remembered per object; the slices of a Resolution may be
+// shared between calls and must not be modified.
 func (o *Object) Resolve(name string, sympos int, file string) Resolution {
+	key := resolveKey{name: name, file: file, sympos: sympos}
+	o.resolvedMu.Lock()
+	r, ok := o.resolved[key]
+	o.resolvedMu.Unlock()
+	if ok {
+		return r
+	}
+	r = o.resolveOnce(name, sympos, file)
+	o.resolvedMu.Lock()
+	if o.resolved == nil {
+		o.resolved = map[resolveKey]Resolution{}
+	}
+	o.resolved[key] = r
+	o.resolvedMu.Unlock()
+	return r
+}
+
+func (o *Object) resolveOnce(name string, sympos int, file string) Resolution {
 	r := o.resolve(name, sympos, file, false)
 	if o.Name != VmlinuxName && o.hasLoadingOnly(name) {
 		alt := o.resolve(name, sympos, file, true)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,7 +52,13 @@ the release x kernel matrix and the diagnostics), errors or not:
 				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			default:
-				writePlanText(out, p, isTerminal(out))
+				// One write per line is a system call per line: a fleet's
+				// plan has hundreds of thousands.
+				bw := bufio.NewWriterSize(out, 64<<10)
+				writePlanText(bw, p, isTerminal(out))
+				if err := bw.Flush(); err != nil {
+					return err
+				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			}
 			if p.HasErrors() {

@@ -201,8 +201,8 @@ func NewBudget(n int64) *Budget {
 	return b
 }
 
-// Used returns how many bytes readers have taken from the budget; after an
-// overrun it may exceed the total by at most one read per reader.
+// Used returns how many bytes readers have taken from the budget; it never
+// exceeds the total, however many readers run at once.
 func (b *Budget) Used() int64 { return b.total - b.left.Load() }
 
 // Total returns the budget's size.
@@ -240,16 +240,35 @@ func (l *budgetReader) Read(p []byte) (int, error) {
 		l.err = &Error{Path: l.path, Msg: "decompresses to more than the " + Size(l.perFile) + " allowed for one file", Err: ErrTooLarge}
 		return 0, l.err
 	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
+	want := min(int64(len(p)), l.left)
+	// Reserve what this read may use from the shared budget before
+	// reading, so that readers running at once never take more than the
+	// budget together, and give back what the read did not use.
+	var got int64
+	for {
+		cur := l.b.left.Load()
+		if cur <= 0 {
+			got = 0
+			break
+		}
+		got = min(want, cur)
+		if l.b.left.CompareAndSwap(cur, cur-got) {
+			break
+		}
 	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	if n > 0 && l.b.left.Add(-int64(n)) < 0 {
+	if got == 0 {
+		// The budget is spent: the stream is fine only if it ends here.
+		var one [1]byte
+		if n, err := io.ReadFull(l.r, one[:]); n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+			return 0, io.EOF
+		}
 		l.err = &Error{Path: l.path, Msg: "decompressing it would exceed the " + Size(l.b.total) +
 			" decompression budget shared by all the files of this kernel build", Err: ErrBudget}
 		return 0, l.err
 	}
+	n, err := l.r.Read(p[:got])
+	l.left -= int64(n)
+	l.b.left.Add(got - int64(n))
 	return n, err
 }
 

@@ -137,20 +137,24 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 			return refuse(EEXIST, "sysfs: cannot create duplicate filename '/kernel/livepatch/%s/%s'", p.Module, o.Name)
 		}
 		objDirs[o.Name] = true
-		funcDirs := map[string]bool{}
+		type funcDir struct {
+			name string
+			pos  int
+		}
+		funcDirs := make(map[funcDir]bool, len(o.Funcs))
 		for _, f := range o.Funcs {
 			// klp_init_func names the directory "%s,%lu" with sympos 0
 			// shown as 1, so (f, 0) and (f, 1) collide, and kobject_add
 			// fails with -EEXIST before anything is patched (6.1, 6.12,
 			// 7.x; the errno insmod reports is Line.InitErrno's).
-			dir := f.sysfsName()
-			if funcDirs[dir] {
+			if funcDirs[funcDir{f.Name, max(f.Sympos, 1)}] {
+				dir := f.sysfsName()
 				return &Refusal{Errno: EEXIST, Log: []string{
 					fmt.Sprintf("sysfs: cannot create duplicate filename '/kernel/livepatch/%s/%s/%s'", p.Module, o.Name, dir),
 					fmt.Sprintf("kobject_add_internal failed for %s with -EEXIST, don't try to register things with the same name in the same directory.", dir),
 				}}
 			}
-			funcDirs[dir] = true
+			funcDirs[funcDir{f.Name, max(f.Sympos, 1)}] = true
 		}
 		// klp_init_object_loaded: the relocations and symbols of a present
 		// object are resolved now; those of an absent module when it comes.
@@ -198,6 +202,29 @@ func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
 // of every installed patch that p does not patch itself (matched by name and
 // sympos), p gets a nop, in a dynamic object if p lacks the object.
 func (k *Kernel) addNops(p *Patch) {
+	// klp_find_func searches the new patch's funcs linearly; an index of
+	// the funcs each object already has keeps this linear in the number of
+	// funcs. Its identity is klp_find_func's: the same old_name and
+	// old_sympos, where sympos 0 and 1 count as identical (both select the
+	// first symbol of the name; the Debian 6.1 kernel carries that rule,
+	// as do 6.12 and 7.x, and the real kernel accepts a replace patch
+	// spelled (f, 1) over an installed (f, 0)).
+	type key struct {
+		name string
+		pos  int
+	}
+	have := map[*Object]map[key]bool{}
+	index := func(o *Object) map[key]bool {
+		m := have[o]
+		if m == nil {
+			m = make(map[key]bool, len(o.Funcs))
+			for _, f := range o.Funcs {
+				m[key{f.Name, max(f.Sympos, 1)}] = true
+			}
+			have[o] = m
+		}
+		return m
+	}
 	for _, old := range k.patches {
 		for _, oo := range old.Objects {
 			obj := p.object(oo.Name)
@@ -205,10 +232,13 @@ func (k *Kernel) addNops(p *Patch) {
 				obj = &Object{Name: oo.Name, Dynamic: true, patch: p}
 				p.Objects = append(p.Objects, obj)
 			}
+			m := index(obj)
 			for _, of := range oo.Funcs {
-				if obj.findFunc(of.Name, of.Sympos) != nil {
+				id := key{of.Name, max(of.Sympos, 1)}
+				if m[id] {
 					continue
 				}
+				m[id] = true
 				obj.Funcs = append(obj.Funcs, &Func{Name: of.Name, Sympos: of.Sympos, Nop: true, obj: obj})
 			}
 		}
@@ -219,19 +249,6 @@ func (p *Patch) object(name string) *Object {
 	for _, o := range p.Objects {
 		if o.Name == name {
 			return o
-		}
-	}
-	return nil
-}
-
-// findFunc mirrors klp_find_func: the same old_name and old_sympos, where
-// sympos 0 and 1 count as identical (both select the first symbol of the
-// name; the Debian 6.1 kernel carries that rule, and the real kernel
-// accepts a replace patch spelled (f, 1) over an installed (f, 0)).
-func (o *Object) findFunc(name string, sympos int) *Func {
-	for _, f := range o.Funcs {
-		if f.Name == name && max(f.Sympos, 1) == max(sympos, 1) {
-			return f
 		}
 	}
 	return nil

@@ -123,11 +123,14 @@ func (k *Kernel) TryCompleteTransition() (done bool, stuck []Stuck) {
 	if p == nil {
 		return true, nil
 	}
-	checked := k.checkedFuncs()
+	var checked map[FuncID]bool // built for the first task that has to switch
 	for _, name := range k.Tasks() {
 		t := k.tasks[name]
 		if t.state == int(k.target) {
 			continue
+		}
+		if checked == nil {
+			checked = k.checkedFuncs()
 		}
 		if i := slices.IndexFunc(t.stack, func(f FuncID) bool { return checked[f] }); i >= 0 {
 			stuck = append(stuck, Stuck{Task: name, Func: t.stack[i]})

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,9 @@ func TestExamples(t *testing.T) {
 		t.Fatalf("examples missing: %v", dirs)
 	}
 	for _, dir := range dirs {
+		if filepath.Base(dir) == "fleet" {
+			continue // real packages in the cache: TestFleetExample
+		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			first, err := planjson.Marshal(planDir(t, dir))
 			if err != nil {
@@ -130,5 +134,57 @@ func TestKernelLinesExample(t *testing.T) {
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], `kernel "deb12-6-1"`) {
 		t.Errorf("want one relocations-once warning, for deb12-6-1 only: %q", warned)
+	}
+}
+
+// TestFleetExample plans examples/fleet against the three Debian builds it
+// names, read from their unpacked packages in .cache (KLPC_INTEGRATION=1;
+// scripts/fetch-kernels.sh 6.1.0-47 6.1.0-56 6.12.117+deb12 fetches them):
+// what differs per build is reported on that build only.
+func TestFleetExample(t *testing.T) {
+	if os.Getenv("KLPC_INTEGRATION") != "1" {
+		t.Skip("KLPC_INTEGRATION=1 plans examples/fleet against the Debian packages in .cache")
+	}
+	for _, abi := range []string{"6.1.0-47", "6.1.0-56", "6.12.117+deb12"} {
+		if _, err := os.Stat("../../.cache/kernels/" + abi + "-amd64/.complete"); err != nil {
+			t.Skipf("%s is not unpacked in .cache: scripts/fetch-kernels.sh %s", abi, abi)
+		}
+	}
+	p := planDir(t, "../../examples/fleet")
+	var got []string
+	for _, d := range p.Diagnostics {
+		got = append(got, string(d.Code)+" "+d.Detail)
+	}
+	all := strings.Join(got, "\n")
+	if len(got) != 3 {
+		t.Fatalf("want 3 diagnostics, got:\n%s", all)
+	}
+	for _, want := range []string{
+		`symbol-not-found On kernel "deb12-47" (release 6.1.0-47-amd64), for livepatch "lp-3"`,
+		`'__flush_work.isra.0'`,
+		`symbol-ambiguous On kernel "deb12-612" (release 6.12.117+deb12-amd64), for livepatch "lp-2"`,
+		`symbol-ambiguous On kernel "deb12-612" (release 6.12.117+deb12-amd64), for livepatch "lp-3"`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing %q in:\n%s", want, all)
+		}
+	}
+	for _, lp := range p.Livepatches {
+		for _, b := range lp.Builds {
+			for _, m := range b.Modules {
+				for _, o := range m.Objects {
+					for _, f := range o.Funcs {
+						if f.Name == "acpi_attr_is_visible" && b.Kernel != "deb12-612" && f.Sympos != 0 {
+							t.Errorf("%s on %s: sympos %d, want 0 (unique on 6.1)", lp.Name, b.Kernel, f.Sympos)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, st := range p.Deployments[0].Steps {
+		if !st.OK {
+			t.Errorf("step refused on deb12-56: %s", st.Reason)
+		}
 	}
 }

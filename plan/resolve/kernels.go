@@ -133,7 +133,7 @@ func (r *resolver) loadSymbols(k *lang.Kernel) *target.Build {
 		Kallsyms: k.Kallsyms.Get(), SystemMap: k.SystemMap.Get(), Vmlinux: k.Vmlinux.Get(), Vmlinuz: k.Vmlinuz.Get(), Modules: k.Modules.Get(),
 		Symvers: k.Symvers.Get(), Config: k.Config.Get(), Ftrace: k.Ftrace.Get(),
 	}
-	b, err := target.LoadCached(spec, target.Options{NoCache: r.opts.NoCache, Budget: r.budget})
+	b, err := target.LoadCached(spec, target.Options{NoCache: r.opts.NoCache, Budget: r.budget, Shared: r.shared})
 	if err != nil {
 		rng := k.DeclRange
 		for _, p := range k.Inputs() {

@@ -15,6 +15,7 @@ import (
 	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/target"
 )
 
 // Options tune resolution.
@@ -40,6 +41,9 @@ type resolver struct {
 	// budget bounds the bytes decompressed while reading every kernel
 	// build of the run together.
 	budget *safeio.Budget
+	// shared holds the builds of this run: kernel blocks that name the
+	// same files share one loaded target.Build.
+	shared *target.Shared
 	cfg    *lang.Config
 	opts   Options
 	diags  diag.Diagnostics
@@ -53,6 +57,7 @@ type resolver struct {
 // no errors).
 func Resolve(cfg *lang.Config, opts Options) (*Result, diag.Diagnostics) {
 	r := &resolver{cfg: cfg, opts: opts, builds: map[string]*KernelBuild{}, budget: safeio.NewBudget(safeio.DefaultBudget),
+		shared:           target.NewShared(),
 		livepatchModules: livepatchModules(cfg)}
 	out := &Result{Kernels: []*plan.Kernel{}, Fixes: []*plan.Fix{}, Livepatches: []*plan.Livepatch{}, Builds: r.builds}
 	for _, k := range cfg.Kernels {

@@ -53,7 +53,7 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 		step.Transition = s.Transition()
 		step.Functions = s.Functions()
 		step.Stacks = s.Stacks()
-		step.Changes = changes(before, step.Functions)
+		step.Changes = changesIn(s.sortedKeys(), before, step.Functions)
 		step.Enabled, step.Loaded = s.Sysfs()
 		step.Sysfs = s.SysfsView()
 		before = step.Functions

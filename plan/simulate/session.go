@@ -42,12 +42,21 @@ type Session struct {
 	// with the key the plan shows; ids lists them in a fixed order.
 	keys map[klp.FuncID]string
 	ids  []klp.FuncID
+	// stacks remembers the last stack Stacks returned per function, so
+	// steps that leave a function's stack alone share one slice instead of
+	// each holding a copy (a fleet has thousands of steps).
+	stacks map[klp.FuncID][]plan.StackEntry
+	// sorted is false when Watch added ids since they were last sorted.
+	sorted bool
+	// keyOrder is the plan keys of ids, sorted (see sortedKeys).
+	keyOrder []string
+	keyIDs   int // len(ids) when keyOrder was made
 }
 
 // NewSession boots a kernel with the given ordinary modules loaded.
 func NewSession(kernel string, facts Kernel, modules ...string) *Session {
 	return &Session{kernel: kernel, facts: facts, k: klp.NewLine(facts.Line(), facts.Symbols(), modules...),
-		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}}
+		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true}
 }
 
 // Watch makes the release's modules known to the session and adds the
@@ -65,13 +74,17 @@ func (s *Session) Watch(lp *plan.Livepatch) {
 				if _, ok := s.keys[id]; !ok {
 					s.keys[id] = f.Key
 					s.ids = append(s.ids, id)
+					s.sorted = false
 				}
 			}
 		}
 	}
-	slices.SortFunc(s.ids, func(a, b klp.FuncID) int {
-		return cmp.Or(cmp.Compare(a.Object, b.Object), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Pos, b.Pos))
-	})
+	if !s.sorted {
+		slices.SortFunc(s.ids, func(a, b klp.FuncID) int {
+			return cmp.Or(cmp.Compare(a.Object, b.Object), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Pos, b.Pos))
+		})
+		s.sorted = true
+	}
 }
 
 // funcID is how the model identifies a function: klp_find_func treats
@@ -314,21 +327,30 @@ func (s *Session) Running(taskPatched bool, visit func(key string, i plan.Impl) 
 	}
 }
 
-// Stacks is the func_stack of every watched function, top first.
+// Stacks is the func_stack of every watched function, top first. A
+// function whose stack did not change since the last call gets the same
+// slice: callers must not modify them.
 func (s *Session) Stacks() map[string][]plan.StackEntry {
 	out := map[string][]plan.StackEntry{}
+	var scratch []plan.StackEntry
 	for _, id := range s.ids {
-		var stack []plan.StackEntry
+		scratch = scratch[:0]
 		for _, f := range s.k.Stack(id) {
 			e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
 			if lp := s.owner[e.Module]; lp != nil {
 				e.Livepatch = lp.Name
 			}
-			stack = append(stack, e)
+			scratch = append(scratch, e)
 		}
-		if len(stack) > 0 {
-			out[s.keys[id]] = stack
+		if len(scratch) == 0 {
+			continue
 		}
+		stack := s.stacks[id]
+		if !slices.Equal(stack, scratch) {
+			stack = slices.Clone(scratch)
+			s.stacks[id] = stack
+		}
+		out[s.keys[id]] = stack
 	}
 	return out
 }
@@ -374,8 +396,28 @@ func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
 
 // changes compares what functions ran before and after a step.
 func changes(before, after map[string]plan.Impl) []*plan.Change {
+	return changesIn(slices.Sorted(maps.Keys(after)), before, after)
+}
+
+// sortedKeys returns the keys Functions returns, sorted; the slice is
+// kept until Watch adds functions.
+func (s *Session) sortedKeys() []string {
+	if s.keyIDs != len(s.ids) {
+		s.keyOrder = s.keyOrder[:0]
+		for _, id := range s.ids {
+			s.keyOrder = append(s.keyOrder, s.keys[id])
+		}
+		slices.Sort(s.keyOrder)
+		s.keyOrder = slices.Compact(s.keyOrder)
+		s.keyIDs = len(s.ids)
+	}
+	return s.keyOrder
+}
+
+// changesIn is changes over keys, the keys of after in order.
+func changesIn(keys []string, before, after map[string]plan.Impl) []*plan.Change {
 	out := []*plan.Change{}
-	for _, key := range slices.Sorted(maps.Keys(after)) {
+	for _, key := range keys {
 		from, to := before[key], after[key]
 		if from == to {
 			continue
