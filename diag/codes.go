@@ -108,3 +108,11 @@ const (
 	UnverifiedUpgrade   Code = "unverified-upgrade"    // emit refuses an unverified upgrade script
 	EncodeFailed        Code = "encode-failed"         // encoding an output failed
 )
+
+// Starting a deployment from a host snapshot (deploy's from).
+const (
+	SnapshotUnreadable  Code = "snapshot-unreadable"  // the snapshot file cannot be read or is not a valid snapshot
+	SnapshotKernel      Code = "snapshot-kernel"      // the snapshot was taken on another kernel release
+	SnapshotNoRelease   Code = "snapshot-no-release"  // a loaded livepatch module matches no release of the configuration
+	SnapshotUnreachable Code = "snapshot-unreachable" // the model cannot reach the state the snapshot shows
+)

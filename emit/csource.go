@@ -250,7 +250,7 @@ func klpC(job *moduleJob) []byte {
 	w("MODULE_INFO(livepatch, \"Y\");\n")
 	// /sys/module/<module>/version on the host: which release and plan
 	// this module was built from (klpc snapshot records it).
-	w("MODULE_VERSION(%s);\n", cString(plan.ModuleVersion(job.lp, job.kernel, m)))
+	w("MODULE_VERSION(%s);\n", cString(plan.ModuleVersion(job.lp.Name, job.kernel.Release, m)))
 	return []byte(b.String())
 }
 

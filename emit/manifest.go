@@ -268,7 +268,7 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart) *manifest {
 	// In the order the .ko carries them; modpost adds retpoline=Y on
 	// kernels built with retpolines.
 	m.Modinfo = []modinfoEntry{
-		{"version", plan.ModuleVersion(job.lp, job.kernel, job.module)},
+		{"version", plan.ModuleVersion(job.lp.Name, job.kernel.Release, job.module)},
 		{"livepatch", "Y"},
 	}
 	if job.lp.Description != "" {

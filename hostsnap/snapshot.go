@@ -25,7 +25,8 @@ type Snapshot struct {
 	Kernel string `json:"kernel"`
 	// Livepatches lists /sys/kernel/livepatch, by name.
 	Livepatches []Patch `json:"livepatches"`
-	// Modules lists /proc/modules, by name.
+	// Modules lists /proc/modules in its order: the most recently loaded
+	// module first (load_module adds each at the head of the list).
 	Modules []Module `json:"modules"`
 }
 
@@ -86,7 +87,8 @@ func (s *Snapshot) Module(name string) *Module {
 
 // Canonical sorts every list into the order Capture and the shell script
 // write: patches by stack_order when the kernel shows it, else by name;
-// objects, functions and modules by name.
+// objects and functions by name. Modules keep the /proc/modules order
+// (newest first), which gives the load order on lines without stack_order.
 func (s *Snapshot) Canonical() {
 	sort.SliceStable(s.Livepatches, func(i, j int) bool {
 		a, b := s.Livepatches[i], s.Livepatches[j]
@@ -114,5 +116,4 @@ func (s *Snapshot) Canonical() {
 	if s.Modules == nil {
 		s.Modules = []Module{}
 	}
-	sort.SliceStable(s.Modules, func(i, j int) bool { return s.Modules[i].Name < s.Modules[j].Name })
 }

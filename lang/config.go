@@ -258,7 +258,10 @@ type Deploy struct {
 	Name    string
 	Kernel  *Ref
 	Modules []*String // ordinary modules loaded when the deployment starts
-	Steps   []*Step
+	// From is a host snapshot (klpc snapshot) the deployment starts from
+	// instead of a fresh boot; relative to the file that names it.
+	From  *String
+	Steps []*Step
 
 	DeclRange hcl.Range
 	NameRange hcl.Range

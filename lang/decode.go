@@ -110,6 +110,7 @@ var deploySchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "kernel", Required: true},
 		{Name: "modules"},
+		{Name: "from"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "step", LabelNames: []string{"action"}},
@@ -347,6 +348,7 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 	d := &Deploy{Name: b.Labels[0], DeclRange: b.DefRange, NameRange: b.LabelRanges[0]}
 	content, diags := b.Body.Content(deploySchema)
 	d.Kernel = decodeRef(content.Attributes["kernel"], "kernel", &diags)
+	d.From = decodeString(content.Attributes["from"], &diags)
 	if attr := content.Attributes["modules"]; attr != nil {
 		var mods []string
 		diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, &mods)...)

@@ -11,20 +11,18 @@ import (
 // klpc emits; /sys/module/<module>/version shows it on a running host.
 const ModuleVersionPrefix = "klpc "
 
-// ModuleVersion is the MODULE_VERSION klpc gives the module m of release lp
-// built for kernel k: "klpc <release> <hash>", where hash is the first 12
+// ModuleVersion is the MODULE_VERSION klpc gives the module m of a release
+// built for the kernel of that uname -r: "klpc <release> <hash>", where hash is the first 12
 // hex digits of the SHA-256 of everything the plan says the module holds
 // (kernel release, objects, functions with their sympos, symbols, callbacks,
 // target srcversions, states, replace). A snapshot's version thus names the
 // release and tells whether the loaded module was built from this plan.
-func ModuleVersion(lp *Livepatch, k *Kernel, m *Module) string {
+func ModuleVersion(release, kernelRelease string, m *Module) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...); b.WriteByte(0) }
 	w("klpc-module-version 1")
-	w("release %s", lp.Name)
-	if k != nil {
-		w("kernel %s %s", k.Release, k.Arch)
-	}
+	w("release %s", release)
+	w("kernel %s", kernelRelease)
 	w("module %s replace=%t", m.Name, m.Replace)
 	for _, o := range m.Objects {
 		w("object %s", o.Name)
@@ -44,7 +42,7 @@ func ModuleVersion(lp *Livepatch, k *Kernel, m *Module) string {
 		w("state %d %d", s.ID, s.Version)
 	}
 	sum := sha256.Sum256([]byte(b.String()))
-	return ModuleVersionPrefix + lp.Name + " " + hex.EncodeToString(sum[:6])
+	return ModuleVersionPrefix + release + " " + hex.EncodeToString(sum[:6])
 }
 
 // ReleaseOfVersion returns the release a MODULE_VERSION written by

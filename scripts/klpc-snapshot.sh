@@ -1,7 +1,7 @@
 #!/bin/sh
 # klpc-snapshot.sh: print this host's snapshot (klpc snapshot format 1) as
-# JSON on standard output, with nothing but a POSIX shell, cat, sed, tr, cut
-# and sort (busybox is enough). It reads what `klpc snapshot` reads:
+# JSON on standard output, with nothing but a POSIX shell, cat, sed, tr and cut
+# (busybox is enough). It reads what `klpc snapshot` reads:
 #   ssh web-17 sh -s < scripts/klpc-snapshot.sh > hosts/web-17.json
 # KLPC_SNAPSHOT_ROOT, when set, is a folder holding proc/ and sys/ to read
 # instead of the machine's own. Control characters in values are dropped.
@@ -40,7 +40,7 @@ for d in "$R"/sys/kernel/livepatch/*; do
 done
 printf '],"modules":['
 s=
-for m in $(cut -d' ' -f1 "$R/proc/modules" 2>/dev/null | LC_ALL=C sort); do
+for m in $(cut -d' ' -f1 "$R/proc/modules" 2>/dev/null); do
 	printf '%s{"name":%s' "$s" "$(j "$m")"
 	r "$R/sys/module/$m/srcversion" && [ -n "$v" ] && printf ',"srcversion":%s' "$(j "$v")"
 	r "$R/sys/module/$m/version" && [ -n "$v" ] && printf ',"version":%s' "$(j "$v")"
