@@ -163,6 +163,8 @@ func observation(sc *Scenario, recs []Record, cmdline string) Observation {
 			}
 		case r.Key == "modules":
 			ob.Modules = strings.Fields(r.Value)
+		case r.Key == "snapshot":
+			ob.Snapshot = r.Value
 		case strings.HasPrefix(r.Key, "src:"):
 			name := strings.TrimPrefix(r.Key, "src:")
 			srcs[name] = r.Value

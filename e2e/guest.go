@@ -225,6 +225,10 @@ func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []
 				file = guestPath(st.Module, sc.Modules[st.Module])
 			}
 			fmt.Fprintf(&b, "step %d %d %s %s %s %s\n", s, i+1, st.Action, kernelName(st.Module), file, srcs)
+			if sc.Snapshots {
+				files = snapshotScript(files)
+				fmt.Fprintf(&b, "rec %d %d snapshot \"$(sh %s 2>&1)\"\n", s, i+1, guestSnapshotScript)
+			}
 		}
 		fmt.Fprintf(&b, "cleanup %d\n", s)
 	}

@@ -73,6 +73,9 @@ type Scenario struct {
 	// Observe lists the watched functions, such as ObserveCmdline or
 	// "klpc_probe:klpc_probe_alpha".
 	Observe []string
+	// Snapshots takes a host snapshot (scripts/klpc-snapshot.sh, run by
+	// the guest's busybox sh) after every step, in Observation.Snapshot.
+	Snapshots bool
 }
 
 // SysfsPatch is one entry of /sys/kernel/livepatch.
@@ -112,6 +115,9 @@ type Observation struct {
 	// Functions maps each watched function to Original, Absent or the text
 	// its replacement printed (by convention "<module>:<function>").
 	Functions map[string]string
+	// Snapshot is the JSON scripts/klpc-snapshot.sh printed after the
+	// step, when the scenario asks for Snapshots.
+	Snapshot string
 	// TransitionTimeout reports that a livepatch transition (or the release
 	// of a disabled patch) had not finished when the guest stopped waiting;
 	// the rest of the observation was taken anyway.

@@ -3,7 +3,7 @@ package plan
 import "testing"
 
 func TestModuleVersion(t *testing.T) {
-		m := &Module{Name: "lp_2024_06", Replace: true, Objects: []*Object{{Name: "vmlinux", Funcs: []*Func{{Name: "cmdline_proc_show", New: "klpc_cmdline_proc_show"}}}}}
+	m := &Module{Name: "lp_2024_06", Replace: true, Objects: []*Object{{Name: "vmlinux", Funcs: []*Func{{Name: "cmdline_proc_show", New: "klpc_cmdline_proc_show"}}}}}
 	v := ModuleVersion("lp-2024-06", "6.1.0-56-amd64", m)
 	if ReleaseOfVersion(v) != "lp-2024-06" || len(v) != len("klpc lp-2024-06 ")+12 {
 		t.Fatalf("version %q", v)

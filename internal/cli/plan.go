@@ -9,7 +9,7 @@ import (
 )
 
 func newPlanCommand() *cobra.Command {
-	var output, deploy string
+	var output, deploy, hosts, step string
 	var noCache bool
 	cmd := &cobra.Command{
 		Use:   "plan [DIR]",
@@ -24,6 +24,16 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return usageError{fmt.Errorf("-o must be text or json, not %q", output)}
+			}
+			if hosts != "" || step != "" {
+				if hosts == "" || step == "" {
+					return usageError{fmt.Errorf("--hosts and --step go together")}
+				}
+				failed, err := planHosts(cmd.OutOrStdout(), cmd.ErrOrStderr(), dirArg(args), hosts, step, planner.Options{NoCache: noCache})
+				if err == nil && failed {
+					err = errDiagnostics
+				}
+				return err
 			}
 			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{Deploy: deploy, NoCache: noCache})
 			out := cmd.OutOrStdout()
@@ -48,6 +58,8 @@ With -o json the plan is printed as JSON on standard output, errors or not.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().StringVar(&deploy, "deploy", "", "simulate only the deploy block of this name")
+	cmd.Flags().StringVar(&hosts, "hosts", "", "plan --step from every host snapshot (*.json) of this folder and print a table")
+	cmd.Flags().StringVar(&step, "step", "", `with --hosts: the step, "load RELEASE", "unload RELEASE", "module_load MODULE", ...`)
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "read kernel builds afresh instead of from the index cache")
 	return cmd
 }

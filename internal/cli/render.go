@@ -105,7 +105,10 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 	}
 	for _, d := range p.Deployments {
 		fmt.Fprintf(w, "\n%sDeployment %s%s on kernel %s", c.bold, d.Name, c.reset, d.Kernel)
-		if len(d.Modules) > 0 {
+		switch {
+		case d.From != nil:
+			fmt.Fprintf(w, " (from a snapshot: %s)", snapshotSummary(d.From))
+		case len(d.Modules) > 0:
 			fmt.Fprintf(w, " (modules loaded at boot: %s)", strings.Join(d.Modules, ", "))
 		}
 		fmt.Fprintln(w)

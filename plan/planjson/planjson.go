@@ -11,17 +11,20 @@
 //     /sys/kernel/livepatch shows, with the line's attributes); steps gain
 //     "task", "function", "pre_patch_returns", "callbacks" and "transition"
 //     (the new block, release, enable and force steps).
+//   - 1.2: deployments gain "from", the host snapshot a deployment starts
+//     from (deploy's from), as klpc snapshot writes it; absent otherwise.
 package planjson
 
 import (
 	"encoding/json"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/hostsnap"
 	"github.com/klpc/klpc/plan"
 )
 
 // FormatVersion is the version of the plan JSON.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // Marshal renders a plan as indented JSON, ending in a newline.
 func Marshal(p *plan.Plan) ([]byte, error) {
@@ -235,6 +238,8 @@ type Deployment struct {
 	Kernel  string   `json:"kernel"`
 	Modules []string `json:"modules"`
 	Steps   []*Step  `json:"steps"`
+	// From is the host snapshot the deployment starts from.
+	From *hostsnap.Snapshot `json:"from,omitempty"`
 }
 
 // Step is one step and what the kernel makes of it.
@@ -385,7 +390,7 @@ func livepatch(l *plan.Livepatch) *Livepatch {
 }
 
 func deployment(d *plan.Deployment) *Deployment {
-	out := &Deployment{Name: d.Name, Kernel: d.Kernel, Modules: nonNil(d.Modules), Steps: []*Step{}}
+	out := &Deployment{Name: d.Name, Kernel: d.Kernel, Modules: nonNil(d.Modules), Steps: []*Step{}, From: d.From}
 	for _, s := range d.Steps {
 		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Expect: string(s.Expect),
 			Task: s.Task, Function: s.Function, PrePatchReturns: s.PrePatchReturns, Callbacks: nonNil(s.Callbacks),
