@@ -35,6 +35,7 @@ const (
 	DuplicateReference   Code = "duplicate-reference"     // one block named twice in one list
 	DuplicateDeclaration Code = "duplicate-declaration"   // two blocks of one type with one name
 	DuplicateObject      Code = "duplicate-object"        // one object twice in a fix
+	DuplicateModuleBuild Code = "duplicate-module-build"  // two module_build blocks of one name in a kernel
 	DuplicateFunction    Code = "duplicate-function"      // one function twice in an object
 	DuplicateSymbol      Code = "duplicate-symbol"        // one symbol twice in an object
 	DuplicateStateID     Code = "duplicate-state-id"      // one state id twice in a fix
@@ -115,4 +116,10 @@ const (
 	SnapshotKernel      Code = "snapshot-kernel"      // the snapshot was taken on another kernel release
 	SnapshotNoRelease   Code = "snapshot-no-release"  // a loaded livepatch module matches no release of the configuration
 	SnapshotUnreachable Code = "snapshot-unreachable" // the model cannot reach the state the snapshot shows
+)
+
+// Builds of a module other than the kernel's own (module_build).
+const (
+	ModuleBuildUnreadable Code = "module-build-unreadable" // a module_build's .ko cannot be read, or is another module
+	ModuleBuildDiffers    Code = "module-build-differs"    // a release's function or symbol resolves otherwise, or not at all, in a module build
 )

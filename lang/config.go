@@ -125,6 +125,8 @@ type Kernel struct {
 
 	DeclRange hcl.Range
 	NameRange hcl.Range
+	// ModuleBuilds are other builds of the kernel's modules.
+	ModuleBuilds []*ModuleBuild
 }
 
 // HasSymbols reports whether the block names any source of symbols.

@@ -45,6 +45,9 @@ var kernelSchema = &hcl.BodySchema{
 		{Name: "source"},
 		{Name: "line"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "module_build", LabelNames: []string{"name"}},
+	},
 }
 
 var fixSchema = &hcl.BodySchema{
@@ -196,6 +199,7 @@ func decodeKernel(b *hcl.Block, dir string) (*Kernel, hcl.Diagnostics) {
 	k.Headers = decodePath(a["headers"], dir, &diags)
 	k.Source = decodePath(a["source"], dir, &diags)
 	k.Line = decodeString(a["line"], &diags)
+	diags = append(diags, decodeModuleBuilds(k, content.Blocks, dir)...)
 	if k.Release != nil {
 		if msg := kabi.CheckRelease(k.Release.Value); msg != "" {
 			diags = append(diags, attrError(k.Release.Range, "Invalid kernel release",

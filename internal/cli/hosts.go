@@ -207,3 +207,23 @@ func changesText(cs []*plan.Change) string {
 func snapshotSummary(s *hostsnap.Snapshot) string {
 	return fmt.Sprintf("kernel %s, livepatches %s, %d modules", s.Kernel, loadedText(s), len(s.Modules))
 }
+
+// writeModuleBuilds shows what a release does on each module_build.
+func writeModuleBuilds(w io.Writer, b *plan.Build) {
+	for _, mb := range b.ModuleBuilds {
+		var parts []string
+		for _, f := range mb.Funcs {
+			if f.Problem != "" {
+				parts = append(parts, fmt.Sprintf("%s REFUSED (%s)", f.Name, f.Problem))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s,%d", f.Name, f.Sympos))
+			}
+		}
+		for _, s := range mb.Symbols {
+			if s.Problem != "" {
+				parts = append(parts, fmt.Sprintf("symbol %s MISSING (%s)", s.Name, s.Problem))
+			}
+		}
+		fmt.Fprintf(w, "    on module build %s of %s (%s): %s\n", mb.Name, mb.Module, mb.ID, listOrNone(parts))
+	}
+}

@@ -91,6 +91,7 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 				}
 				fmt.Fprintf(w, "  on %s: module %s patches %s\n", b.Kernel, m.Name, listOrNone(funcs))
 			}
+			writeModuleBuilds(w, b)
 		}
 		for _, u := range l.Upgrades {
 			verdict := c.green + "verified" + c.reset

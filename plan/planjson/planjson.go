@@ -11,7 +11,9 @@
 //     /sys/kernel/livepatch shows, with the line's attributes); steps gain
 //     "task", "function", "pre_patch_returns", "callbacks" and "transition"
 //     (the new block, release, enable and force steps).
-//   - 1.2: deployments gain "from", the host snapshot a deployment starts
+//   - 1.2: builds gain "module_builds" (per module_build of the kernel:
+//     name, module, id, funcs and symbols as that build resolves them);
+//     deployments gain "from", the host snapshot a deployment starts
 //     from (deploy's from), as klpc snapshot writes it; absent otherwise.
 package planjson
 
@@ -168,6 +170,8 @@ type Livepatch struct {
 type Build struct {
 	Kernel  string    `json:"kernel"`
 	Modules []*Module `json:"modules"`
+	// ModuleBuilds is what the release does on each module_build.
+	ModuleBuilds []*plan.ModuleBuild `json:"module_builds,omitempty"`
 }
 
 // Module is one livepatch module.
@@ -358,7 +362,7 @@ func livepatch(l *plan.Livepatch) *Livepatch {
 	out := &Livepatch{Name: l.Name, Description: l.Description, Replace: l.Replace, Layout: string(l.Layout), License: l.License,
 		Fixes: nonNil(l.Fixes), Drops: nonNil(l.Drops), Builds: []*Build{}}
 	for _, b := range l.Builds {
-		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}}
+		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}, ModuleBuilds: b.ModuleBuilds}
 		for _, m := range b.Modules {
 			jm := &Module{Name: m.Name, Replace: m.Replace, Objects: []*Object{}, States: states(m.States)}
 			for _, o := range m.Objects {

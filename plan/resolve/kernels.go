@@ -23,6 +23,8 @@ type KernelBuild struct {
 	line klp.Line
 	// livepatchModules are the configuration's own livepatch modules.
 	livepatchModules map[string]bool
+	// modBuilds caches the module_build files read, by build name.
+	modBuilds map[string]*modBuild
 }
 
 // Line is the kernel line whose livepatch core models the build.
