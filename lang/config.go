@@ -287,6 +287,9 @@ type Step struct {
 	// (module_load) return from this step on: "0" or an errno name, as a
 	// module parameter of the fix's callbacks would make them.
 	PrePatchReturns *String
+	// Build names the kernel's module_build a module_load step loads;
+	// nil loads the kernel's own build of the module.
+	Build *String
 
 	DeclRange hcl.Range
 	TypeRange hcl.Range

@@ -128,6 +128,7 @@ var stepSchema = &hcl.BodySchema{
 		{Name: "task"},
 		{Name: "function"},
 		{Name: "pre_patch_returns"},
+		{Name: "build"},
 	},
 }
 
@@ -377,6 +378,11 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 		s.Task = decodeString(c.Attributes["task"], &diags)
 		s.Function = decodeString(c.Attributes["function"], &diags)
 		s.PrePatchReturns = decodeString(c.Attributes["pre_patch_returns"], &diags)
+		s.Build = decodeString(c.Attributes["build"], &diags)
+		if s.Build != nil && s.Action != kabi.ActionModuleLoad {
+			diags = append(diags, attrError(s.Build.Range, "Unexpected argument",
+				fmt.Sprintf("A %q step takes no build argument: only module_load chooses which build of a module it loads.", s.Action)))
+		}
 		diags = append(diags, checkStep(s, blk)...)
 		d.Steps = append(d.Steps, s)
 	}

@@ -65,6 +65,9 @@ type Step struct {
 	Action    kabi.Action
 	Livepatch string
 	Module    string
+	// Build is the module_build a module_load step loads; "" for the
+	// kernel's own build.
+	Build string
 	// Task and Function are what a block or release step names;
 	// PrePatchReturns what the step makes pre_patch callbacks return.
 	Task            string

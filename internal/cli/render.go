@@ -116,6 +116,8 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 		for _, s := range d.Steps {
 			what := s.Livepatch
 			switch {
+			case s.Module != "" && s.Build != "":
+				what = s.Module + " (build " + s.Build + ")"
 			case s.Module != "":
 				what = s.Module
 			case s.Task != "" && s.Function != "":

@@ -13,6 +13,7 @@
 //     (the new block, release, enable and force steps).
 //   - 1.2: builds gain "module_builds" (per module_build of the kernel:
 //     name, module, id, funcs and symbols as that build resolves them);
+//     steps gain "build" (the module_build a module_load loads);
 //     deployments gain "from", the host snapshot a deployment starts
 //     from (deploy's from), as klpc snapshot writes it; absent otherwise.
 package planjson
@@ -252,6 +253,7 @@ type Step struct {
 	Action    string `json:"action"`
 	Livepatch string `json:"livepatch,omitempty"`
 	Module    string `json:"module,omitempty"`
+	Build     string `json:"build,omitempty"`
 	Task      string `json:"task,omitempty"`
 	Function  string `json:"function,omitempty"`
 	// PrePatchReturns is what the step makes pre_patch callbacks return.
@@ -396,7 +398,7 @@ func livepatch(l *plan.Livepatch) *Livepatch {
 func deployment(d *plan.Deployment) *Deployment {
 	out := &Deployment{Name: d.Name, Kernel: d.Kernel, Modules: nonNil(d.Modules), Steps: []*Step{}, From: d.From}
 	for _, s := range d.Steps {
-		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Expect: string(s.Expect),
+		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Build: s.Build, Expect: string(s.Expect),
 			Task: s.Task, Function: s.Function, PrePatchReturns: s.PrePatchReturns, Callbacks: nonNil(s.Callbacks),
 			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions), Changes: []*Change{},
 			Enabled: nonNil(s.Enabled), Loaded: nonNil(s.Loaded), Diagnostics: append([]int{}, s.Diagnostics...)}

@@ -92,3 +92,77 @@ func writeDir(t *testing.T, text string) string {
 	}
 	return dir
 }
+
+// TestModuleLoadBuild loads a module_build in a deployment: the release's
+// lookups then go to that build; an unknown or unreadable build is an
+// error at the step's build.
+func TestModuleLoadBuild(t *testing.T) {
+	mods := mustAbs(t, "../../kernels/6.1.0-56-amd64/modules")
+	text := fmt.Sprintf(`kernel "k" {
+  release = "6.1.0-56-amd64"
+  modules = %q
+  module_build "copy" {
+    module = "tcp_scalable"
+    path   = %q
+  }
+  module_build "wrong" {
+    module = "tcp_scalable"
+    path   = %q
+  }
+}
+fix "f" {
+  source = "f.c"
+  object "tcp_scalable" {
+    func "tcp_scalable_ssthresh" {
+      new = "klpc_ssthresh"
+    }
+  }
+}
+livepatch "lp" {
+  kernels = [kernel.k]
+  fixes   = [fix.f]
+}
+deploy "d" {
+  kernel = kernel.k
+  step "module_load" {
+    module = "tcp_scalable"
+    build  = "copy"
+  }
+  step "load" {
+    livepatch = livepatch.lp
+  }
+}
+deploy "bad" {
+  kernel = kernel.k
+  step "module_load" {
+    module = "tcp_scalable"
+    build  = "nope"
+  }
+}
+`, mods, filepath.Join(mods, "tcp_scalable.ko"), filepath.Join(mods, "virtio_pci.ko.xz"))
+	c, diags := lang.LoadDir(writeDir(t, text))
+	p := Plan(c, diags, Options{NoCache: true})
+	d := p.Deployments[0]
+	if !d.Steps[0].OK || !d.Steps[1].OK || d.Steps[1].Functions["tcp_scalable:tcp_scalable_ssthresh"].Livepatch != "lp" {
+		t.Fatalf("steps: %+v %+v", d.Steps[0], d.Steps[1])
+	}
+	var codes []string
+	for _, dg := range p.Diagnostics {
+		codes = append(codes, string(dg.Code))
+	}
+	got := strings.Join(codes, " ")
+	if !strings.Contains(got, string(diag.UnknownModuleBuild)) || !strings.Contains(got, string(diag.ModuleBuildUnreadable)) {
+		t.Errorf("diagnostics: %s", p.Diagnostics.String())
+	}
+
+	bad := strings.Replace(text, `livepatch = livepatch.lp
+  }
+}`, `livepatch = livepatch.lp
+    build     = "copy"
+  }
+}`, 1)
+	_, diags = lang.LoadDir(writeDir(t, bad))
+	if !diags.HasErrors() || !strings.Contains(diags.String(), "takes no build argument") {
+		t.Errorf("build on a load step: %s", diags.String())
+	}
+}

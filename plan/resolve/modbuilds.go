@@ -10,6 +10,7 @@ import (
 	"github.com/klpc/klpc/internal/safeio"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
+	"github.com/klpc/klpc/plan/klp"
 	"github.com/klpc/klpc/target"
 )
 
@@ -159,4 +160,79 @@ func resolveIn(o *target.Object, name string, sympos int, file string, wantFunc 
 		return sympos, ""
 	}
 	return res.Candidates[res.Chosen].Sympos, ""
+}
+
+// SelectBuild makes the module_build named build the one the model's
+// lookups in module answer from; "" selects the kernel's own build.
+func (kb *KernelBuild) SelectBuild(module, build string) error {
+	if kb == nil {
+		return fmt.Errorf("no kernel build to choose module builds of")
+	}
+	module = target.ModuleName(module)
+	if build == "" {
+		delete(kb.selected, module)
+		return nil
+	}
+	for _, mb := range kb.decl.ModuleBuilds {
+		if mb.Name != build || mb.Module == nil || mb.Path == nil {
+			continue
+		}
+		if target.ModuleName(mb.Module.Value) != module {
+			return fmt.Errorf("module build %q of kernel %q is a build of %s, not %s", build, kb.decl.Name, mb.Module.Value, module)
+		}
+		if kb.modBuilds == nil {
+			kb.modBuilds = map[string]*modBuild{}
+		}
+		rb := kb.modBuilds[build]
+		if rb == nil {
+			rb = readModuleBuild(mb)
+			kb.modBuilds[build] = rb
+		}
+		if rb.err != nil {
+			return fmt.Errorf("module build %q cannot be read: %v", build, rb.err)
+		}
+		if kb.selected == nil {
+			kb.selected = map[string]*modBuild{}
+		}
+		kb.selected[module] = rb
+		return nil
+	}
+	return fmt.Errorf("kernel %q has no module_build %q", kb.decl.Name, build)
+}
+
+// ResetBuilds selects the kernel's own build of every module.
+func (kb *KernelBuild) ResetBuilds() {
+	if kb != nil {
+		kb.selected = nil
+	}
+}
+
+// selectedBuild is the module_build the model loads for object, or nil.
+func (kb *KernelBuild) selectedBuild(object string) *modBuild {
+	if kb == nil {
+		return nil
+	}
+	return kb.selected[object]
+}
+
+// buildRefusal is what the kernel logs when a lookup fails in a
+// module_build (the messages of klp_find_object_symbol and
+// klp_patch_func's ftrace_location check).
+func buildRefusal(object, name string, sympos int, wantFunc bool, rb *modBuild) *klp.Refusal {
+	res := rb.obj.Resolve(name, sympos, "")
+	switch res.Problem {
+	case target.OK:
+		return nil
+	case target.NotFunction, target.NotTraceable:
+		if !wantFunc {
+			return nil
+		}
+		return &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("livepatch: failed to find location for function '%s'", name)}}
+	case target.NotFound:
+		return &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("livepatch: symbol '%s' not found in symbol table", name)}}
+	case target.Ambiguous:
+		return &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("livepatch: unresolvable ambiguity for symbol '%s' in object '%s'", name, object)}}
+	default:
+		return &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("livepatch: symbol position %d for symbol '%s' in object '%s' not found", sympos, name, object)}}
+	}
 }

@@ -57,6 +57,9 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 		if st.Module != nil {
 			step.Module = st.Module.Value
 		}
+		if st.Build != nil {
+			step.Build = st.Build.Value
+		}
 		step.Task, step.Function, step.PrePatchReturns = st.Task.Get(), st.Function.Get(), st.PrePatchReturns.Get()
 		if st.Livepatch != nil {
 			step.Livepatch = st.Livepatch.Name
@@ -115,6 +118,13 @@ func (s *Session) step(step *plan.Step, st *lang.Step, release func(string) *pla
 	case kabi.ActionModuleLoad:
 		if st.PrePatchReturns != nil {
 			s.SetPrePatch(st.Module.Value, prePatch)
+		}
+		build := ""
+		if st.Build != nil {
+			build = st.Build.Value
+		}
+		if reason, d := s.selectBuild(st, build); d != nil {
+			return reason, d
 		}
 		r = s.ModuleLoad(st.Module.Value)
 	case kabi.ActionModuleUnload:
