@@ -37,6 +37,7 @@ const (
 	DuplicateReference   Code = "duplicate-reference"     // one block named twice in one list
 	DuplicateDeclaration Code = "duplicate-declaration"   // two blocks of one type with one name
 	DuplicateObject      Code = "duplicate-object"        // one object twice in a fix
+	DuplicateModuleBuild Code = "duplicate-module-build"  // two module_build blocks of one name in a kernel
 	DuplicateFunction    Code = "duplicate-function"      // one function twice in an object
 	DuplicateSymbol      Code = "duplicate-symbol"        // one symbol twice in an object
 	DuplicateStateID     Code = "duplicate-state-id"      // one state id twice in a fix
@@ -112,4 +113,19 @@ const (
 	EncodeFailed        Code = "encode-failed"         // encoding an output failed
 	KlpBuildRefuses     Code = "klp-build-refuses"     // a patch klp-build refuses (lib/, vdso, realmode/rm, .S)
 	KlpBuildStates      Code = "klp-build-states"      // a release with klp_state, which klp-build cannot carry
+)
+
+// Starting a deployment from a host snapshot (deploy's from).
+const (
+	SnapshotUnreadable  Code = "snapshot-unreadable"  // the snapshot file cannot be read or is not a valid snapshot
+	SnapshotKernel      Code = "snapshot-kernel"      // the snapshot was taken on another kernel release
+	SnapshotNoRelease   Code = "snapshot-no-release"  // a loaded livepatch module matches no release of the configuration
+	SnapshotUnreachable Code = "snapshot-unreachable" // the model cannot reach the state the snapshot shows
+)
+
+// Builds of a module other than the kernel's own (module_build).
+const (
+	ModuleBuildUnreadable Code = "module-build-unreadable" // a module_build's .ko cannot be read, or is another module
+	ModuleBuildDiffers    Code = "module-build-differs"    // a release's function or symbol resolves otherwise, or not at all, in a module build
+	UnknownModuleBuild    Code = "unknown-module-build"    // a module_load step's build names no module_build of that module
 )

@@ -186,6 +186,8 @@ func observation(sc *Scenario, recs []Record, cmdline string) Observation {
 				t.Running = f[3]
 			}
 			ob.Tasks = append(ob.Tasks, t)
+		case r.Key == "snapshot":
+			ob.Snapshot = r.Value
 		case strings.HasPrefix(r.Key, "src:"):
 			name := strings.TrimPrefix(r.Key, "src:")
 			srcs[name] = r.Value

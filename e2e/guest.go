@@ -283,6 +283,10 @@ func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []
 			}
 			// validate has restricted arg to characters safe in single quotes.
 			fmt.Fprintf(&b, "step %d %d %s %s %s '%s' %s\n", s, i+1, st.Action, mod, file, st.arg(), srcs)
+			if sc.Snapshots {
+				files = snapshotScript(files)
+				fmt.Fprintf(&b, "rec %d %d snapshot \"$(sh %s 2>&1)\"\n", s, i+1, guestSnapshotScript)
+			}
 		}
 		fmt.Fprintf(&b, "cleanup %d\n", s)
 		if sc.Isolate && s < len(scenarios)-1 {

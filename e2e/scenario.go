@@ -136,6 +136,9 @@ type Scenario struct {
 	// disabled after the init (6.1's klp_unpatch_func leaves its klp_ops
 	// behind when ftrace_location no longer finds the freed init code).
 	Isolate bool
+	// Snapshots takes a host snapshot (scripts/klpc-snapshot.sh, run by
+	// the guest's busybox sh) after every step, in Observation.Snapshot.
+	Snapshots bool
 }
 
 // SysfsPatch is one entry of /sys/kernel/livepatch.
@@ -212,6 +215,9 @@ type Observation struct {
 	Callbacks []string
 	// Tasks lists the probe module's sleeping tasks, sorted by name.
 	Tasks []Task
+	// Snapshot is the JSON scripts/klpc-snapshot.sh printed after the
+	// step, when the scenario asks for Snapshots.
+	Snapshot string
 	// TransitionTimeout reports that a livepatch transition (or the release
 	// of a disabled patch) had not finished when the guest stopped waiting;
 	// the rest of the observation was taken anyway.

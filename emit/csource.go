@@ -249,6 +249,9 @@ func klpC(job *moduleJob) []byte {
 		w("MODULE_DESCRIPTION(%s);\n", cString(job.lp.Description))
 	}
 	w("MODULE_INFO(livepatch, \"Y\");\n")
+	// /sys/module/<module>/version on the host: which release and plan
+	// this module was built from (klpc snapshot records it).
+	w("MODULE_VERSION(%s);\n", cString(plan.ModuleVersion(job.lp.Name, job.kernel.Release, m)))
 	return []byte(b.String())
 }
 

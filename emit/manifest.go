@@ -271,7 +271,10 @@ func (g *generator) manifest(job *moduleJob, kb, kp buildPart, kl *buildPart) *m
 	}
 	// In the order the .ko carries them; modpost adds retpoline=Y on
 	// kernels built with retpolines.
-	m.Modinfo = []modinfoEntry{{"livepatch", "Y"}}
+	m.Modinfo = []modinfoEntry{
+		{"version", plan.ModuleVersion(job.lp.Name, job.kernel.Release, job.module)},
+		{"livepatch", "Y"},
+	}
 	if job.lp.Description != "" {
 		m.Modinfo = append(m.Modinfo, modinfoEntry{"description", job.lp.Description})
 	}

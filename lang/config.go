@@ -125,6 +125,8 @@ type Kernel struct {
 
 	DeclRange hcl.Range
 	NameRange hcl.Range
+	// ModuleBuilds are other builds of the kernel's modules.
+	ModuleBuilds []*ModuleBuild
 }
 
 // HasSymbols reports whether the block names any source of symbols.
@@ -258,7 +260,10 @@ type Deploy struct {
 	Name    string
 	Kernel  *Ref
 	Modules []*String // ordinary modules loaded when the deployment starts
-	Steps   []*Step
+	// From is a host snapshot (klpc snapshot) the deployment starts from
+	// instead of a fresh boot; relative to the file that names it.
+	From  *String
+	Steps []*Step
 
 	DeclRange hcl.Range
 	NameRange hcl.Range
@@ -282,6 +287,9 @@ type Step struct {
 	// (module_load) return from this step on: "0" or an errno name, as a
 	// module parameter of the fix's callbacks would make them.
 	PrePatchReturns *String
+	// Build names the kernel's module_build a module_load step loads;
+	// nil loads the kernel's own build of the module.
+	Build *String
 
 	DeclRange hcl.Range
 	TypeRange hcl.Range

@@ -45,6 +45,9 @@ var kernelSchema = &hcl.BodySchema{
 		{Name: "source"},
 		{Name: "line"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "module_build", LabelNames: []string{"name"}},
+	},
 }
 
 var fixSchema = &hcl.BodySchema{
@@ -110,6 +113,7 @@ var deploySchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "kernel", Required: true},
 		{Name: "modules"},
+		{Name: "from"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "step", LabelNames: []string{"action"}},
@@ -124,6 +128,7 @@ var stepSchema = &hcl.BodySchema{
 		{Name: "task"},
 		{Name: "function"},
 		{Name: "pre_patch_returns"},
+		{Name: "build"},
 	},
 }
 
@@ -195,6 +200,7 @@ func decodeKernel(b *hcl.Block, dir string) (*Kernel, hcl.Diagnostics) {
 	k.Headers = decodePath(a["headers"], dir, &diags)
 	k.Source = decodePath(a["source"], dir, &diags)
 	k.Line = decodeString(a["line"], &diags)
+	diags = append(diags, decodeModuleBuilds(k, content.Blocks, dir)...)
 	if k.Release != nil {
 		if msg := kabi.CheckRelease(k.Release.Value); msg != "" {
 			diags = append(diags, attrError(k.Release.Range, "Invalid kernel release",
@@ -347,6 +353,7 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 	d := &Deploy{Name: b.Labels[0], DeclRange: b.DefRange, NameRange: b.LabelRanges[0]}
 	content, diags := b.Body.Content(deploySchema)
 	d.Kernel = decodeRef(content.Attributes["kernel"], "kernel", &diags)
+	d.From = decodeString(content.Attributes["from"], &diags)
 	if attr := content.Attributes["modules"]; attr != nil {
 		var mods []string
 		diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, &mods)...)
@@ -371,6 +378,11 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 		s.Task = decodeString(c.Attributes["task"], &diags)
 		s.Function = decodeString(c.Attributes["function"], &diags)
 		s.PrePatchReturns = decodeString(c.Attributes["pre_patch_returns"], &diags)
+		s.Build = decodeString(c.Attributes["build"], &diags)
+		if s.Build != nil && s.Action != kabi.ActionModuleLoad {
+			diags = append(diags, attrError(s.Build.Range, "Unexpected argument",
+				fmt.Sprintf("A %q step takes no build argument: only module_load chooses which build of a module it loads.", s.Action)))
+		}
 		diags = append(diags, checkStep(s, blk)...)
 		d.Steps = append(d.Steps, s)
 	}

@@ -80,6 +80,7 @@ var langCodes = map[string]diag.Code{
 	"Invalid reference list":              diag.InvalidReference,
 	"Duplicate reference":                 diag.DuplicateReference,
 	"Duplicate object":                    diag.DuplicateObject,
+	"Duplicate module build":              diag.DuplicateModuleBuild,
 	"Duplicate function":                  diag.DuplicateFunction,
 	"Duplicate symbol":                    diag.DuplicateSymbol,
 	"Duplicate state id":                  diag.DuplicateStateID,

@@ -189,6 +189,9 @@ func (l *Livepatch) FixOf(kernel, key string) string {
 type Build struct {
 	Kernel  string
 	Modules []*Module
+	// ModuleBuilds is what the release does on each module_build of the
+	// kernel for a module it patches, in declaration order.
+	ModuleBuilds []*ModuleBuild
 }
 
 // Module returns the build's module of that name, or nil.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/hostsnap"
 	"github.com/klpc/klpc/kabi"
 )
 
@@ -53,6 +54,9 @@ type Deployment struct {
 	Kernel  string
 	Modules []string
 	Steps   []*Step
+	// From is the host snapshot the deployment starts from (deploy's
+	// from), nil for a fresh boot.
+	From *hostsnap.Snapshot
 }
 
 // Step is one step of a deployment and what the kernel makes of it.
@@ -61,6 +65,9 @@ type Step struct {
 	Action    kabi.Action
 	Livepatch string
 	Module    string
+	// Build is the module_build a module_load step loads; "" for the
+	// kernel's own build.
+	Build string
 	// Task and Function are what a block or release step names;
 	// PrePatchReturns what the step makes pre_patch callbacks return.
 	Task            string

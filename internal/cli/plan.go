@@ -13,7 +13,7 @@ import (
 )
 
 func newPlanCommand() *cobra.Command {
-	var output, deploy string
+	var output, deploy, hosts, step string
 	var noCache bool
 	cmd := &cobra.Command{
 		Use:   "plan [DIR]",
@@ -33,6 +33,16 @@ the release x kernel matrix and the diagnostics), errors or not:
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(outputFormats, output) {
 				return usageError{fmt.Errorf("-o must be one of %s, not %q", strings.Join(outputFormats, ", "), output)}
+			}
+			if hosts != "" || step != "" {
+				if hosts == "" || step == "" {
+					return usageError{fmt.Errorf("--hosts and --step go together")}
+				}
+				failed, err := planHosts(cmd.OutOrStdout(), cmd.ErrOrStderr(), dirArg(args), hosts, step, planner.Options{NoCache: noCache})
+				if err == nil && failed {
+					err = errDiagnostics
+				}
+				return err
 			}
 			p := loadAndPlan(cmd.ErrOrStderr(), dirArg(args), planner.Options{Deploy: deploy, NoCache: noCache})
 			out := cmd.OutOrStdout()
@@ -69,6 +79,8 @@ the release x kernel matrix and the diagnostics), errors or not:
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or html")
 	cmd.Flags().StringVar(&deploy, "deploy", "", "simulate only the deploy block of this name")
+	cmd.Flags().StringVar(&hosts, "hosts", "", "plan --step from every host snapshot (*.json) of this folder and print a table")
+	cmd.Flags().StringVar(&step, "step", "", `with --hosts: the step, "load RELEASE", "unload RELEASE", "module_load MODULE", ...`)
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "read kernel builds afresh instead of from the index cache")
 	_ = cmd.RegisterFlagCompletionFunc("output", completeValues(outputFormats...))
 	_ = cmd.RegisterFlagCompletionFunc("deploy", completeDeployments)

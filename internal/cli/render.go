@@ -91,6 +91,7 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 				}
 				fmt.Fprintf(w, "  on %s: module %s patches %s\n", b.Kernel, m.Name, listOrNone(funcs))
 			}
+			writeModuleBuilds(w, b)
 		}
 		for _, u := range l.Upgrades {
 			verdict := c.green + "verified" + c.reset
@@ -105,13 +106,18 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 	}
 	for _, d := range p.Deployments {
 		fmt.Fprintf(w, "\n%sDeployment %s%s on kernel %s", c.bold, d.Name, c.reset, d.Kernel)
-		if len(d.Modules) > 0 {
+		switch {
+		case d.From != nil:
+			fmt.Fprintf(w, " (from a snapshot: %s)", snapshotSummary(d.From))
+		case len(d.Modules) > 0:
 			fmt.Fprintf(w, " (modules loaded at boot: %s)", strings.Join(d.Modules, ", "))
 		}
 		fmt.Fprintln(w)
 		for _, s := range d.Steps {
 			what := s.Livepatch
 			switch {
+			case s.Module != "" && s.Build != "":
+				what = s.Module + " (build " + s.Build + ")"
 			case s.Module != "":
 				what = s.Module
 			case s.Task != "" && s.Function != "":

@@ -11,17 +11,23 @@
 //     /sys/kernel/livepatch shows, with the line's attributes); steps gain
 //     "task", "function", "pre_patch_returns", "callbacks" and "transition"
 //     (the new block, release, enable and force steps).
+//   - 1.2: builds gain "module_builds" (per module_build of the kernel:
+//     name, module, id, funcs and symbols as that build resolves them);
+//     steps gain "build" (the module_build a module_load loads);
+//     deployments gain "from", the host snapshot a deployment starts
+//     from (deploy's from), as klpc snapshot writes it; absent otherwise.
 package planjson
 
 import (
 	"encoding/json"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/hostsnap"
 	"github.com/klpc/klpc/plan"
 )
 
 // FormatVersion is the version of the plan JSON.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // Marshal renders a plan as indented JSON, ending in a newline.
 func Marshal(p *plan.Plan) ([]byte, error) {
@@ -165,6 +171,8 @@ type Livepatch struct {
 type Build struct {
 	Kernel  string    `json:"kernel"`
 	Modules []*Module `json:"modules"`
+	// ModuleBuilds is what the release does on each module_build.
+	ModuleBuilds []*plan.ModuleBuild `json:"module_builds,omitempty"`
 }
 
 // Module is one livepatch module.
@@ -235,6 +243,8 @@ type Deployment struct {
 	Kernel  string   `json:"kernel"`
 	Modules []string `json:"modules"`
 	Steps   []*Step  `json:"steps"`
+	// From is the host snapshot the deployment starts from.
+	From *hostsnap.Snapshot `json:"from,omitempty"`
 }
 
 // Step is one step and what the kernel makes of it.
@@ -243,6 +253,7 @@ type Step struct {
 	Action    string `json:"action"`
 	Livepatch string `json:"livepatch,omitempty"`
 	Module    string `json:"module,omitempty"`
+	Build     string `json:"build,omitempty"`
 	Task      string `json:"task,omitempty"`
 	Function  string `json:"function,omitempty"`
 	// PrePatchReturns is what the step makes pre_patch callbacks return.
@@ -353,7 +364,7 @@ func livepatch(l *plan.Livepatch) *Livepatch {
 	out := &Livepatch{Name: l.Name, Description: l.Description, Replace: l.Replace, Layout: string(l.Layout), License: l.License,
 		Fixes: nonNil(l.Fixes), Drops: nonNil(l.Drops), Builds: []*Build{}}
 	for _, b := range l.Builds {
-		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}}
+		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}, ModuleBuilds: b.ModuleBuilds}
 		for _, m := range b.Modules {
 			jm := &Module{Name: m.Name, Replace: m.Replace, Objects: []*Object{}, States: states(m.States)}
 			for _, o := range m.Objects {
@@ -385,9 +396,9 @@ func livepatch(l *plan.Livepatch) *Livepatch {
 }
 
 func deployment(d *plan.Deployment) *Deployment {
-	out := &Deployment{Name: d.Name, Kernel: d.Kernel, Modules: nonNil(d.Modules), Steps: []*Step{}}
+	out := &Deployment{Name: d.Name, Kernel: d.Kernel, Modules: nonNil(d.Modules), Steps: []*Step{}, From: d.From}
 	for _, s := range d.Steps {
-		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Expect: string(s.Expect),
+		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Build: s.Build, Expect: string(s.Expect),
 			Task: s.Task, Function: s.Function, PrePatchReturns: s.PrePatchReturns, Callbacks: nonNil(s.Callbacks),
 			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions), Changes: []*Change{},
 			Enabled: nonNil(s.Enabled), Loaded: nonNil(s.Loaded), Diagnostics: append([]int{}, s.Diagnostics...)}

@@ -23,6 +23,11 @@ type KernelBuild struct {
 	line klp.Line
 	// livepatchModules are the configuration's own livepatch modules.
 	livepatchModules map[string]bool
+	// modBuilds caches the module_build files read, by build name.
+	modBuilds map[string]*modBuild
+	// selected is the module_build the simulation has loaded, by module;
+	// modules not in it are the kernel's own build (SelectBuild).
+	selected map[string]*modBuild
 }
 
 // Line is the kernel line whose livepatch core models the build.
@@ -337,6 +342,9 @@ type modelSymbols struct{ kb *KernelBuild }
 // InitOnly reports whether a module's function exists only while the
 // module loads (klp.InitSymbols).
 func (m modelSymbols) InitOnly(object, name string, sympos int) bool {
+	if rb := m.kb.selectedBuild(object); rb != nil {
+		return rb.obj.InitOnly(name, sympos)
+	}
 	o, ok := m.kb.b.Object(object)
 	return ok && object != kabi.Vmlinux && o.InitOnly(name, sympos)
 }
@@ -345,6 +353,9 @@ func (m modelSymbols) InitOnly(object, name string, sympos int) bool {
 // too (the full table a COMING module has); the model refuses them for a
 // live module through InitOnly.
 func (m modelSymbols) Find(object, name string, sympos int) *klp.Refusal {
+	if rb := m.kb.selectedBuild(object); rb != nil {
+		return buildRefusal(object, name, sympos, false, rb)
+	}
 	_, prob := m.kb.resolve(object, name, sympos, "", false)
 	if prob != nil && m.foundLoading(object, name, sympos) {
 		return nil
@@ -357,6 +368,9 @@ func (m modelSymbols) Find(object, name string, sympos int) *klp.Refusal {
 
 // Traceable answers ftrace_location for the function Find found.
 func (m modelSymbols) Traceable(object, name string, sympos int) *klp.Refusal {
+	if rb := m.kb.selectedBuild(object); rb != nil {
+		return buildRefusal(object, name, sympos, true, rb)
+	}
 	_, prob := m.kb.resolve(object, name, sympos, "", true)
 	if prob != nil && m.foundLoading(object, name, sympos) {
 		return nil

@@ -143,7 +143,9 @@ func (r *resolver) livepatch(l *lang.Livepatch) *plan.Livepatch {
 		r.checkPerObject(l, objects)
 	}
 	for _, kr := range l.Kernels.Refs {
-		out.Builds = append(out.Builds, r.build(l, objects, states, r.builds[kr.Name], kr))
+		b := r.build(l, objects, states, r.builds[kr.Name], kr)
+		b.ModuleBuilds = r.moduleBuilds(r.builds[kr.Name], l, objects)
+		out.Builds = append(out.Builds, b)
 	}
 	return out
 }

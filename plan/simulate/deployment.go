@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/hostsnap"
 	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/plan"
@@ -25,7 +26,22 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 				"The kernel %q has no module %q.", d.Kernel.Name, m.Value))
 		}
 	}
-	s := NewSession(d.Kernel.Name, facts, out.Modules...)
+	var s *Session
+	if d.From != nil {
+		var snap *hostsnap.Snapshot
+		var dg *diag.Diagnostic
+		if s, snap, dg = restoreFrom(d, release, facts); dg != nil {
+			return out, append(diags, dg)
+		}
+		out.From = snap
+		for _, m := range s.k.Modules() {
+			if s.k.Module(m).Patch == nil {
+				out.Modules = append(out.Modules, m)
+			}
+		}
+	} else {
+		s = NewSession(d.Kernel.Name, facts, out.Modules...)
+	}
 	// Every function any release of the deployment patches is shown.
 	for _, st := range d.Steps {
 		if st.Livepatch != nil {
@@ -40,6 +56,9 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 		}
 		if st.Module != nil {
 			step.Module = st.Module.Value
+		}
+		if st.Build != nil {
+			step.Build = st.Build.Value
 		}
 		step.Task, step.Function, step.PrePatchReturns = st.Task.Get(), st.Function.Get(), st.PrePatchReturns.Get()
 		if st.Livepatch != nil {
@@ -99,6 +118,13 @@ func (s *Session) step(step *plan.Step, st *lang.Step, release func(string) *pla
 	case kabi.ActionModuleLoad:
 		if st.PrePatchReturns != nil {
 			s.SetPrePatch(st.Module.Value, prePatch)
+		}
+		build := ""
+		if st.Build != nil {
+			build = st.Build.Value
+		}
+		if reason, d := s.selectBuild(st, build); d != nil {
+			return reason, d
 		}
 		r = s.ModuleLoad(st.Module.Value)
 	case kabi.ActionModuleUnload:

@@ -55,6 +55,7 @@ type Session struct {
 
 // NewSession boots a kernel with the given ordinary modules loaded.
 func NewSession(kernel string, facts Kernel, modules ...string) *Session {
+	resetBuilds(facts)
 	return &Session{kernel: kernel, facts: facts, k: klp.NewLine(facts.Line(), facts.Symbols(), modules...),
 		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true}
 }

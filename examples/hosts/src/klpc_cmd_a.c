@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Replacement of cmdline_proc_show that prints its identity, "<module>:<function>". */
+#include <linux/seq_file.h>
+
+int klpc_cmd_a(struct seq_file *m, void *v);
+
+int klpc_cmd_a(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%s:%s\n", KBUILD_MODNAME, __func__);
+	return 0;
+}
