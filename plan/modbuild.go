@@ -6,33 +6,33 @@ package plan
 // would find them if that build were the one loaded.
 type ModuleBuild struct {
 	// Name is the module_build's name; Module the module it is a build of.
-	Name   string `json:"name"`
-	Module string `json:"module"`
+	Name   string
+	Module string
 	// ID identifies the build: "srcversion:<srcversion>" from its
 	// .modinfo, or "sha256:<digest of the file>" when it has none.
-	ID      string               `json:"id"`
-	Funcs   []*ModuleBuildFunc   `json:"funcs"`
-	Symbols []*ModuleBuildSymbol `json:"symbols"`
+	ID      string
+	Funcs   []*ModuleBuildFunc
+	Symbols []*ModuleBuildSymbol
 }
 
 // ModuleBuildFunc is one patched function of the release on the build.
 type ModuleBuildFunc struct {
 	// Key is the function's key on the kernel's own build.
-	Key  string `json:"key"`
-	Name string `json:"name"`
+	Key  string
+	Name string
 	// Sympos is what the release's sympos finds in this build (the
 	// kernel's own resolution applied to the build's symbols); 0 when
 	// Problem is set.
-	Sympos int `json:"sympos"`
+	Sympos int
 	// Problem says why the kernel would refuse the function on this build
 	// ("" when it resolves): not found, ambiguous, sympos out of range, not
 	// traceable.
-	Problem string `json:"problem,omitempty"`
+	Problem string
 }
 
 // ModuleBuildSymbol is one symbol a fix's replacement uses from the module.
 type ModuleBuildSymbol struct {
-	Name    string `json:"name"`
-	Sympos  int    `json:"sympos"`
-	Problem string `json:"problem,omitempty"`
+	Name    string
+	Sympos  int
+	Problem string
 }

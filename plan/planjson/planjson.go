@@ -172,7 +172,31 @@ type Build struct {
 	Kernel  string    `json:"kernel"`
 	Modules []*Module `json:"modules"`
 	// ModuleBuilds is what the release does on each module_build.
-	ModuleBuilds []*plan.ModuleBuild `json:"module_builds,omitempty"`
+	ModuleBuilds []*ModuleBuild `json:"module_builds,omitempty"`
+}
+
+// ModuleBuild is what a release does on another build of a module.
+type ModuleBuild struct {
+	Name    string               `json:"name"`
+	Module  string               `json:"module"`
+	ID      string               `json:"id"`
+	Funcs   []*ModuleBuildFunc   `json:"funcs"`
+	Symbols []*ModuleBuildSymbol `json:"symbols"`
+}
+
+// ModuleBuildFunc is one patched function on a module build.
+type ModuleBuildFunc struct {
+	Key     string `json:"key"`
+	Name    string `json:"name"`
+	Sympos  int    `json:"sympos"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// ModuleBuildSymbol is one symbol the replacement uses, on a module build.
+type ModuleBuildSymbol struct {
+	Name    string `json:"name"`
+	Sympos  int    `json:"sympos"`
+	Problem string `json:"problem,omitempty"`
 }
 
 // Module is one livepatch module.
@@ -364,7 +388,17 @@ func livepatch(l *plan.Livepatch) *Livepatch {
 	out := &Livepatch{Name: l.Name, Description: l.Description, Replace: l.Replace, Layout: string(l.Layout), License: l.License,
 		Fixes: nonNil(l.Fixes), Drops: nonNil(l.Drops), Builds: []*Build{}}
 	for _, b := range l.Builds {
-		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}, ModuleBuilds: b.ModuleBuilds}
+		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}}
+		for _, mb := range b.ModuleBuilds {
+			jmb := &ModuleBuild{Name: mb.Name, Module: mb.Module, ID: mb.ID, Funcs: []*ModuleBuildFunc{}, Symbols: []*ModuleBuildSymbol{}}
+			for _, f := range mb.Funcs {
+				jmb.Funcs = append(jmb.Funcs, &ModuleBuildFunc{Key: f.Key, Name: f.Name, Sympos: f.Sympos, Problem: f.Problem})
+			}
+			for _, sym := range mb.Symbols {
+				jmb.Symbols = append(jmb.Symbols, &ModuleBuildSymbol{Name: sym.Name, Sympos: sym.Sympos, Problem: sym.Problem})
+			}
+			jb.ModuleBuilds = append(jb.ModuleBuilds, jmb)
+		}
 		for _, m := range b.Modules {
 			jm := &Module{Name: m.Name, Replace: m.Replace, Objects: []*Object{}, States: states(m.States)}
 			for _, o := range m.Objects {
