@@ -102,14 +102,13 @@ func githubWorkflow(mx matrix) []byte {
 		w("          - {}\n")
 	}
 	for _, e := range mx.Include {
-		w("          - kernel: %s\n", yamlString(e.Kernel))
-		w("            kernel_release: %s\n", yamlString(e.KernelRelease))
-		w("            release: %s\n", yamlString(e.Release))
-		w("            module: %s\n", yamlString(e.Module))
-		w("            builder: %s\n", yamlString(e.Builder))
-		w("            dir: %s\n", yamlString(e.Dir))
-		w("            command: %s\n", yamlString(e.Command))
-		w("            artifact: %s\n", yamlString(e.Artifact))
+		for i, v := range e.ciVars() {
+			lead := "            "
+			if i == 0 {
+				lead = "          - "
+			}
+			w("%s%s: %s\n", lead, v[0], yamlString(v[1]))
+		}
 	}
 	w("    env:\n")
 	w("      KERNEL_RELEASE: \"${{ matrix.kernel_release }}\"\n")
@@ -149,14 +148,13 @@ func gitlabCI(mx matrix) []byte {
 	w("klpc-build:\n  stage: build\n  image: %s\n", yamlString(ciImage))
 	w("  parallel:\n    matrix:\n")
 	for _, e := range mx.Include {
-		w("      - KERNEL: %s\n", yamlString(e.Kernel))
-		w("        KERNEL_RELEASE: %s\n", yamlString(e.KernelRelease))
-		w("        RELEASE: %s\n", yamlString(e.Release))
-		w("        MODULE: %s\n", yamlString(e.Module))
-		w("        BUILDER: %s\n", yamlString(e.Builder))
-		w("        DIR: %s\n", yamlString(e.Dir))
-		w("        COMMAND: %s\n", yamlString(e.Command))
-		w("        ARTIFACT: %s\n", yamlString(e.Artifact))
+		for i, v := range e.ciVars() {
+			lead := "        "
+			if i == 0 {
+				lead = "      - "
+			}
+			w("%s%s: %s\n", lead, strings.ToUpper(v[0]), yamlString(v[1]))
+		}
 	}
 	w("  script:\n")
 	for _, s := range ciScripts {
@@ -167,4 +165,11 @@ func gitlabCI(mx matrix) []byte {
 	}
 	w("  artifacts:\n    name: \"$KERNEL-$MODULE-$BUILDER\"\n    paths:\n      - \"$KLPC_OUT/$ARTIFACT\"\n")
 	return []byte(b.String())
+}
+
+// ciVars are a matrix entry's values, in the order both pipelines list
+// them: the GitHub matrix keys as they are, GitLab's variables upper-cased.
+func (e matrixEntry) ciVars() [][2]string {
+	return [][2]string{{"kernel", e.Kernel}, {"kernel_release", e.KernelRelease}, {"release", e.Release},
+		{"module", e.Module}, {"builder", e.Builder}, {"dir", e.Dir}, {"command", e.Command}, {"artifact", e.Artifact}}
 }
