@@ -348,6 +348,14 @@ func decodeLivepatch(b *hcl.Block, nameOK bool) (*Livepatch, hcl.Diagnostics) {
 	l.Drops = decodeRefList(a["drops"], "fix", &diags)
 	l.License = decodeString(a["license"], &diags)
 	l.ModuleBuilds = decodeStringList(a["module_builds"], &diags)
+	seen := map[string]bool{}
+	for _, b := range l.ModuleBuilds {
+		if seen[b.Value] {
+			diags = append(diags, attrError(b.Range, "Duplicate reference",
+				fmt.Sprintf("module_builds names the module build %q twice.", b.Value)))
+		}
+		seen[b.Value] = true
+	}
 	return l, diags
 }
 
