@@ -1,6 +1,9 @@
 package resolve
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/lang"
 	"github.com/klpc/klpc/target"
@@ -105,4 +108,57 @@ func (r *resolver) pin(kb *KernelBuild, l *lang.Livepatch) func() {
 	}
 	kb.pinned = pinned
 	return func() { kb.pinned = nil }
+}
+
+// pinnedOwnDiffers warns, for a release restricted to a module_build of
+// a module the kernel also has its own build of, about each function or
+// symbol that the own build would not resolve as the restricted build
+// does: there the kernel refuses the release (klp_find_object_symbol,
+// 6.1, 6.12, 7.x).
+func (r *resolver) pinnedOwnDiffers(kb *KernelBuild, l *lang.Livepatch, objects []*relObject) {
+	if kb == nil || kb.b == nil || len(kb.pinned) == 0 {
+		return
+	}
+	for _, ro := range objects {
+		rb := kb.pinned[ro.name]
+		if rb == nil {
+			continue
+		}
+		own, ok := kb.b.Object(ro.name)
+		if !ok {
+			continue
+		}
+		var rng *lang.String
+		for _, name := range l.ModuleBuilds {
+			if mb := kb.modBuilds[name.Value]; mb == rb {
+				rng = name
+			}
+		}
+		if rng == nil {
+			continue
+		}
+		var differs []string
+		for _, rf := range ro.funcs {
+			want, _ := resolveIn(rb.obj, rf.decl.Name, rf.decl.SymposValue(), rf.decl.File.Get(), true)
+			got, prob := resolveIn(own, rf.decl.Name, rf.decl.SymposValue(), rf.decl.File.Get(), true)
+			switch {
+			case prob != "":
+				differs = append(differs, fmt.Sprintf("function %s: %s", rf.decl.Name, prob))
+			case got != want:
+				differs = append(differs, fmt.Sprintf("function %s: sympos %d there, %d in build %q", rf.decl.Name, got, want, rng.Value))
+			}
+		}
+		for _, rs := range ro.symbols {
+			if _, prob := resolveIn(own, rs.decl.Name, rs.decl.SymposValue(), rs.decl.File.Get(), false); prob != "" {
+				differs = append(differs, fmt.Sprintf("symbol %s: %s", rs.decl.Name, prob))
+			}
+		}
+		for _, d := range differs {
+			if !strings.HasSuffix(d, "?") && !strings.HasSuffix(d, ".") {
+				d += "."
+			}
+			r.warnf(diag.ModuleBuildDiffers, lang.RangePtr(rng.Range), "Release differs on a module build",
+				"Livepatch %q is made for module build %q of %s; on kernel %q's own build of %s the kernel would refuse it or patch otherwise: %s", l.Name, rng.Value, ro.name, kb.decl.Name, ro.name, d)
+		}
+	}
 }

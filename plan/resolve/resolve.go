@@ -146,6 +146,7 @@ func (r *resolver) livepatch(l *lang.Livepatch) *plan.Livepatch {
 		unpin := r.pin(r.builds[kr.Name], l)
 		b := r.build(l, objects, states, r.builds[kr.Name], kr)
 		b.ModuleBuilds = r.moduleBuilds(r.builds[kr.Name], l, objects)
+		r.pinnedOwnDiffers(r.builds[kr.Name], l, objects)
 		unpin()
 		out.Builds = append(out.Builds, b)
 	}

@@ -33,7 +33,7 @@ fix "b-fixed" {
     func "klpc_probe_beta" {
       new = "beta_b"
     }
-    symbol "klpc_probe_b" {} # WARNING: relocations-once | relocations-once
+    symbol "klpc_probe_b" {} # WARNING: relocations-once | relocations-once | relocations-once
   }
 }
 
@@ -67,4 +67,21 @@ deploy "d" {
     module = "klpc_probe"
     build  = "elsewhere" # ERROR: unknown-module-build
   }
+}
+
+# A kernel whose own build of klpc_probe is the first build: a release made
+# for the fixed build is refused on it.
+kernel "own" { # WARNING: no-vmlinux-symbols
+  release = "6.1.0-56-amd64"
+  modules = "../../../../examples/module-builds/builds/1.0"
+  module_build "fixed" {
+    module = "klpc_probe"
+    path   = "../../../../examples/module-builds/builds/fixed"
+  }
+}
+
+livepatch "own-fixed" {
+  kernels       = [kernel.own]
+  fixes         = [fix.b-fixed]
+  module_builds = ["fixed"] # WARNING: module-build-differs
 }
