@@ -169,6 +169,7 @@ func differentialLine(t *testing.T, env Env, pick linePick) {
 	if len(results) < len(checks) {
 		return
 	}
+	checkRefusalLogs(t, p, results)
 
 	// A wrong prediction must fail, readably: the same deployments planned
 	// with the model of every other line must disagree with what this

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/klpc/klpc/plan"
@@ -75,6 +77,41 @@ func withBuild(steps []Step, s *plan.Step, kos map[string]string) {
 			if steps[i].File == "" {
 				steps[i].File = "(no build " + s.Build + ")"
 			}
+		}
+	}
+}
+
+// checkRefusalLogs compares, for the module-builds deployments, the
+// livepatch core's log lines the plan predicts for each refused step with
+// the kernel's (Observation.Kmsg): every predicted "livepatch: " line must
+// be there. Their guest steps are the plan's steps one for one.
+func checkRefusalLogs(t *testing.T, p *plan.Plan, results []Result) {
+	t.Helper()
+	for _, res := range results {
+		if !strings.HasPrefix(res.Scenario, "module-builds") {
+			continue
+		}
+		var d *plan.Deployment
+		for _, cand := range p.Deployments {
+			if cand.Name == res.Scenario {
+				d = cand
+			}
+		}
+		if d == nil || len(d.Steps) != len(res.Steps) {
+			t.Errorf("scenario %s: the plan's steps and the guest's differ in number", res.Scenario)
+			continue
+		}
+		for i, s := range d.Steps {
+			if s.OK {
+				continue
+			}
+			got := res.Steps[i].Kmsg
+			for _, line := range s.Log {
+				if strings.HasPrefix(line, "livepatch: ") && !slices.Contains(got, line) {
+					t.Errorf("scenario %s, step %d: the plan predicts the kernel logs %q; it logged:\n  %s", res.Scenario, i+1, line, strings.Join(got, "\n  "))
+				}
+			}
+			t.Logf("scenario %s, step %d (%s): refused with %s; the kernel logged:\n  %s", res.Scenario, i+1, s.Action, res.Steps[i].Errno, strings.Join(got, "\n  "))
 		}
 	}
 }
