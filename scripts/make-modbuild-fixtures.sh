@@ -33,7 +33,9 @@ build() {
   cp "$top/e2e/probe/Kbuild" "$d/Kbuild"
   cp "$top/e2e/probe/klpc_probe.c" "$d/klpc_probe.c"
   if [ -n "$2" ]; then printf '\n' >>"$d/klpc_probe.c"; cat "$2" >>"$d/klpc_probe.c"; fi
-  make -s -C "$hdr" M="$d" modules >"$d/build.log" 2>&1 || { cat "$d/build.log" >&2; die "building $1 failed"; }
+  # The build folder is a temporary one: map it away from the debug
+  # information, which the build id covers, so that the bytes do not depend on it.
+  make -s -C "$hdr" M="$d" KCFLAGS="-ffile-prefix-map=$d=klpc_probe" modules >"$d/build.log" 2>&1 || { cat "$d/build.log" >&2; die "building $1 failed"; }
   strip --strip-debug -o "$d/stripped.ko" "$d/klpc_probe.ko"
   if [ -f "$out/$1/klpc_probe.ko" ] && cmp -s "$d/stripped.ko" "$out/$1/klpc_probe.ko"; then
     return 0
