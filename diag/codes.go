@@ -128,4 +128,5 @@ const (
 	ModuleBuildUnreadable Code = "module-build-unreadable" // a module_build's .ko cannot be read, or is another module
 	ModuleBuildDiffers    Code = "module-build-differs"    // a release's function or symbol resolves otherwise, or not at all, in a module build
 	UnknownModuleBuild    Code = "unknown-module-build"    // a module_load step's build names no module_build of that module
+	ModuleBuildsConflict  Code = "module-builds-conflict"  // a livepatch's module_builds name two builds of one module
 )

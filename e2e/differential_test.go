@@ -55,7 +55,10 @@ func TestDifferential(t *testing.T) {
 //     7.x renumbers stack_order (stack_order_show).
 //   - atomic-replace: non-replace patches replaced by a replace patch;
 //     the replace attribute (replace_show, 6.12 and 7.x) tells them apart.
-var everyLine = map[string]bool{"module-symbols": true, "disable-order": true, "atomic-replace": true}
+//   - module-builds, module-builds-order: a release made for another
+//     build of the probe module (modbuilds_test.go), checked on each line.
+var everyLine = map[string]bool{"module-symbols": true, "disable-order": true, "atomic-replace": true,
+	"module-builds": true, "module-builds-order": true}
 
 // linePick chooses the scenarios of one line: index is the line's
 // position among the lines tested, lines their number.
@@ -88,7 +91,11 @@ func differentialLine(t *testing.T, env Env, pick linePick) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := planDifferential(t, env, filepath.Dir(probe), "")
+	fixed, err := buildFixedProbe(ctx, t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planDifferential(t, env, filepath.Dir(probe), "", fixed)
 	t.Logf("%s: modelled by the livepatch core of Linux %s", env.KernelRelease, p.Kernels[0].Line.Name)
 
 	// Each scenario is made once the modules it loads are built.
@@ -128,6 +135,7 @@ func differentialLine(t *testing.T, env Env, pick linePick) {
 	}
 	kos := buildEmitted(ctx, t, env, p, releases)
 	kos[ProbeModule] = probe
+	kos[buildKey(ProbeModule, fixedBuild)] = fixed
 	built := time.Since(start)
 
 	var scenarios []Scenario
@@ -161,6 +169,7 @@ func differentialLine(t *testing.T, env Env, pick linePick) {
 	if len(results) < len(checks) {
 		return
 	}
+	checkRefusalLogs(t, p, results)
 
 	// A wrong prediction must fail, readably: the same deployments planned
 	// with the model of every other line must disagree with what this
@@ -169,7 +178,7 @@ func differentialLine(t *testing.T, env Env, pick linePick) {
 		if other.String() == p.Kernels[0].Line.Name {
 			continue
 		}
-		wp := planDifferential(t, env, filepath.Dir(probe), other.String())
+		wp := planDifferential(t, env, filepath.Dir(probe), other.String(), fixed)
 		var diffs []string
 		for i, ch := range checks {
 			wrong := rebuildCheck(wp, ch.name)
@@ -220,7 +229,11 @@ func rebuildCheck(p *plan.Plan, name string) *dcheck {
 // loaded), so the expectation errors are turned into warnings here: the
 // comparison with the real kernel is what checks each prediction, and
 // emit, which refuses a plan with errors, builds the releases.
-func planDifferential(t *testing.T, env Env, probeDir, line string) *plan.Plan {
+//
+// fixed, when given, is the probe's fixed build (buildFixedProbe): the
+// kernel block names it as module_build "fixed" and the module-builds
+// deployments of testdata/modbuilds join the copy.
+func planDifferential(t *testing.T, env Env, probeDir, line string, fixed ...string) *plan.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("testdata", "differential")
@@ -243,6 +256,9 @@ func planDifferential(t *testing.T, env Env, probeDir, line string) *plan.Plan {
 		filepath.Join(fixtures, "Module.symvers.gz"), probeDir, env.HostHeaders())
 	if line != "" {
 		kernel += fmt.Sprintf("  line     = %q\n", line)
+	}
+	if len(fixed) > 0 && fixed[0] != "" {
+		kernel += addModuleBuilds(t, dir, fixed[0])
 	}
 	kernel += "}\n"
 	if err := os.WriteFile(filepath.Join(dir, "kernel.klp.hcl"), []byte(kernel), 0o644); err != nil {
@@ -362,6 +378,7 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 			keys[k] = true
 		}
 		steps := runnerSteps(p, d, s, loaded, enabled)
+		withBuild(steps, s, kos)
 		for _, st := range steps {
 			if st.Module != "" {
 				sc.Modules[st.Module] = kos[st.Module]

@@ -275,7 +275,11 @@ func guestScript(scenarios []Scenario, first int, settleSeconds int) (string, []
 		for i, st := range sc.Steps {
 			file := "-"
 			if st.Action == ActionLoad || st.Action == ActionModuleLoad {
-				file = guestPath(st.Module, sc.Modules[st.Module])
+				host := sc.Modules[st.Module]
+				if st.File != "" {
+					host = st.File
+				}
+				file = guestPath(st.Module, host)
 			}
 			mod := kernelName(st.Module)
 			if mod == "" {

@@ -44,6 +44,11 @@ func Run(ctx context.Context, env Env, scenarios ...Scenario) ([]Result, error) 
 				return nil, fmt.Errorf("scenario %q: module %q: no file %s", sc.Name, name, path)
 			}
 		}
+		for _, st := range sc.Steps {
+			if st.File != "" && !isFile(st.File) {
+				return nil, fmt.Errorf("scenario %q: module %q: no file %s", sc.Name, st.Module, st.File)
+			}
+		}
 	}
 	results := make([]Result, len(scenarios))
 	for i := range results {

@@ -84,6 +84,9 @@ type Step struct {
 	Function string
 	// Param and Value are the parameter and value of an ActionParam step.
 	Param, Value string
+	// File, when set, is the .ko a load action inserts instead of
+	// Scenario.Modules[Module]: another build of the module.
+	File string
 }
 
 func (s Step) String() string {
@@ -341,7 +344,11 @@ func (sc *Scenario) validate() error {
 		what := fmt.Sprintf("step %d (%s)", i+1, st)
 		switch st.Action {
 		case ActionLoad, ActionModuleLoad:
-			if err := need(st.Module, what); err != nil {
+			if st.File != "" {
+				if !moduleNameRE.MatchString(st.Module) {
+					return fmt.Errorf("scenario %q: %s: bad module name %q", sc.Name, what, st.Module)
+				}
+			} else if err := need(st.Module, what); err != nil {
 				return err
 			}
 			if !paramsRE.MatchString(st.Params) {

@@ -231,6 +231,10 @@ type Livepatch struct {
 	Fixes       *RefList
 	Drops       *RefList
 	License     *String
+	// ModuleBuilds restricts the release to these module_builds of its
+	// kernels: the release is made for them, and the modules they are
+	// builds of are resolved in them instead of the kernel's own build.
+	ModuleBuilds []*String
 
 	DeclRange hcl.Range
 	NameRange hcl.Range

@@ -106,6 +106,7 @@ var livepatchSchema = &hcl.BodySchema{
 		{Name: "fixes", Required: true},
 		{Name: "drops"},
 		{Name: "license"},
+		{Name: "module_builds"},
 	},
 }
 
@@ -346,6 +347,15 @@ func decodeLivepatch(b *hcl.Block, nameOK bool) (*Livepatch, hcl.Diagnostics) {
 	l.Fixes = decodeRefList(a["fixes"], "fix", &diags)
 	l.Drops = decodeRefList(a["drops"], "fix", &diags)
 	l.License = decodeString(a["license"], &diags)
+	l.ModuleBuilds = decodeStringList(a["module_builds"], &diags)
+	seen := map[string]bool{}
+	for _, b := range l.ModuleBuilds {
+		if seen[b.Value] {
+			diags = append(diags, attrError(b.Range, "Duplicate reference",
+				fmt.Sprintf("module_builds names the module build %q twice.", b.Value)))
+		}
+		seen[b.Value] = true
+	}
 	return l, diags
 }
 
@@ -354,19 +364,9 @@ func decodeDeploy(b *hcl.Block) (*Deploy, hcl.Diagnostics) {
 	content, diags := b.Body.Content(deploySchema)
 	d.Kernel = decodeRef(content.Attributes["kernel"], "kernel", &diags)
 	d.From = decodeString(content.Attributes["from"], &diags)
-	if attr := content.Attributes["modules"]; attr != nil {
-		var mods []string
-		diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, &mods)...)
-		exprs, _ := hcl.ExprList(attr.Expr)
-		for i, m := range mods {
-			rng := attr.Expr.Range()
-			if i < len(exprs) {
-				rng = exprs[i].Range()
-			}
-			s := &String{Value: m, Range: rng}
-			diags = append(diags, checkModuleArg(s)...)
-			d.Modules = append(d.Modules, s)
-		}
+	for _, s := range decodeStringList(content.Attributes["modules"], &diags) {
+		diags = append(diags, checkModuleArg(s)...)
+		d.Modules = append(d.Modules, s)
 	}
 	for _, blk := range content.Blocks {
 		s := &Step{Action: kabi.Action(blk.Labels[0]), DeclRange: blk.DefRange, TypeRange: blk.LabelRanges[0]}
@@ -667,4 +667,27 @@ func shortNumber(f *big.Float) string {
 		return s
 	}
 	return f.Text('g', 6)
+}
+
+// decodeStringList reads a list of strings, each with its own range.
+func decodeStringList(attr *hcl.Attribute, diags *hcl.Diagnostics) []*String {
+	if attr == nil {
+		return nil
+	}
+	var vals []string
+	d := gohcl.DecodeExpression(attr.Expr, nil, &vals)
+	*diags = append(*diags, d...)
+	if d.HasErrors() {
+		return nil
+	}
+	exprs, _ := hcl.ExprList(attr.Expr)
+	var out []*String
+	for i, v := range vals {
+		rng := attr.Expr.Range()
+		if i < len(exprs) {
+			rng = exprs[i].Range()
+		}
+		out = append(out, &String{Value: v, Range: rng})
+	}
+	return out
 }

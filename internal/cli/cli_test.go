@@ -20,7 +20,7 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 
 // TestPlanText keeps the text plan of every example as a golden file.
 func TestPlanText(t *testing.T) {
-	want := map[string]int{"quickstart": 0, "cumulative": 1, "stacking": 1, "kernel-lines": 0}
+	want := map[string]int{"quickstart": 0, "cumulative": 1, "stacking": 1, "kernel-lines": 0, "module-builds": 0}
 	for name, wantCode := range want {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := runCLI("plan", filepath.Join("..", "..", "examples", name))

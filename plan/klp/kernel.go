@@ -109,8 +109,18 @@ type ObjectSpec struct {
 	// this (module) object: relocations against the module's own symbols,
 	// written when the module is present (klp_apply_object_relocs).
 	Relocs bool
+	// RelocSymbols are the module's symbols those sections refer to
+	// (.klp.sym.<object>.<name>,<sympos>), which klp_resolve_symbols
+	// looks up before any is written.
+	RelocSymbols []SymbolSpec
 	// Callbacks are the object's klp_callbacks.
 	Callbacks Callbacks
+}
+
+// SymbolSpec is one .klp.sym symbol of a klp relocation section.
+type SymbolSpec struct {
+	Name   string
+	Sympos int
 }
 
 // StateSpec is one entry of a klp_patch's states array.
@@ -192,8 +202,9 @@ type Object struct {
 	// relocated: they have been written into the livepatch module's code.
 	// 6.1 never clears them (there is no klp_clear_object_relocs), so they
 	// cannot be written a second time.
-	Relocs    bool
-	relocated bool
+	Relocs       bool
+	RelocSymbols []SymbolSpec
+	relocated    bool
 	// Callbacks are the object's klp_callbacks; nop objects have none.
 	Callbacks Callbacks
 	// postUnpatchEnabled mirrors callbacks.post_unpatch_enabled: set by

@@ -22,7 +22,7 @@ func (k *Kernel) Insmod(spec PatchSpec) *Refusal {
 	}
 	p := &Patch{Module: spec.Module, Replace: spec.Replace, States: slices.Clone(spec.States)}
 	for _, os := range spec.Objects {
-		o := &Object{Name: os.Name, Relocs: os.Relocs, Callbacks: os.Callbacks, patch: p}
+		o := &Object{Name: os.Name, Relocs: os.Relocs, RelocSymbols: slices.Clone(os.RelocSymbols), Callbacks: os.Callbacks, patch: p}
 		for _, fs := range os.Funcs {
 			o.Funcs = append(o.Funcs, &Func{Name: fs.Name, New: fs.New, Sympos: fs.Sympos, obj: o})
 		}
@@ -177,6 +177,15 @@ func (k *Kernel) initPatch(p *Patch) *Refusal {
 // (InitSymbols; do_init_module switches to core_kallsyms after init).
 func (k *Kernel) initObjectLoaded(p *Patch, o *Object) *Refusal {
 	if o.Relocs && o.Name != Vmlinux {
+		// klp_resolve_symbols finds every symbol of a section before
+		// apply_relocate_add writes any (6.1, 6.12, 7.x).
+		if k.Symbols != nil {
+			for _, s := range o.RelocSymbols {
+				if r := k.Symbols.Find(o.Name, s.Name, s.Sympos); r != nil {
+					return r
+				}
+			}
+		}
 		if o.relocated {
 			return refuse(ENOEXEC, "x86/modules: Invalid relocation target, existing value is nonzero for type 2 (livepatch '%s' relocated its code for module '%s' before, and 6.1 does not clear klp relocations when a module goes)", p.Module, o.Name)
 		}

@@ -40,7 +40,7 @@ func TestFromSnapshot(t *testing.T) {
 		{"kernel", `"kernel": "6.1.0-56-amd64"`, `"kernel": "6.1.0-57-amd64"`, diag.SnapshotKernel, "kernel: the snapshot was taken on 6.1.0-57-amd64"},
 		{"plan", `"version": "klpc ns2 `, `"version": "klpc ns2 0`, diag.SnapshotNoRelease, "built from another plan of release ns2"},
 		{"release", `"version": "klpc ns2 `, `"version": "klpc ns9 `, diag.SnapshotNoRelease, `names release "ns9"`},
-		{"enabled", `"enabled": true`, `"enabled": false`, diag.SnapshotUnreachable, "the model lists [ns2], the snapshot [ns1 ns2]"},
+		{"enabled", `"enabled": true`, `"enabled": false`, diag.SnapshotUnreachable, "livepatches[0] (ns1).enabled: patch ns1 is disabled and not in transition"},
 		{"syntax", `"livepatches": [`, `"livepatches": [,`, diag.SnapshotUnreadable, "web-17.json:"},
 		{"unknown field", `"format": 1,`, `"format": 1, "extra": 1,`, diag.SnapshotUnreadable, "unknown field"},
 	}

@@ -28,6 +28,9 @@ type KernelBuild struct {
 	// selected is the module_build the simulation has loaded, by module;
 	// modules not in it are the kernel's own build (SelectBuild).
 	selected map[string]*modBuild
+	// pinned is, while one release is resolved, the module_build it is
+	// restricted to, by module (livepatch module_builds).
+	pinned map[string]*modBuild
 }
 
 // Line is the kernel line whose livepatch core models the build.
@@ -45,7 +48,7 @@ func (kb *KernelBuild) HasObject(object string) bool {
 	if !kb.Known() || object == kabi.Vmlinux || kb.livepatchModules[object] {
 		return true
 	}
-	_, ok := kb.b.Object(object)
+	_, ok := kb.object(object)
 	return ok
 }
 
@@ -188,7 +191,7 @@ func (r *resolver) resolveFunc(kb *KernelBuild, l *lang.Livepatch, kr lang.Ref, 
 	}
 	pos, prob := kb.resolve(object, fn.Name, fn.SymposValue(), fn.File.Get(), true)
 	if prob != nil && object != kabi.Vmlinux {
-		if o, ok := kb.b.Object(object); ok {
+		if o, ok := kb.object(object); ok {
 			if alt := o.ResolveLoading(fn.Name, fn.SymposValue(), fn.File.Get()); alt.Problem == target.OK && alt.Chosen >= 0 {
 				c := alt.Candidates[alt.Chosen]
 				r.warnf(diag.InitFunction, lang.RangePtr(fn.NameRange), "Patches an __init function",
@@ -256,7 +259,7 @@ func (kb *KernelBuild) resolve(object, name string, sympos int, file string, wan
 	if kb.livepatchModules[object] {
 		return sympos, nil // built by this configuration: not in the build
 	}
-	o, ok := kb.b.Object(object)
+	o, ok := kb.object(object)
 	if !ok {
 		if object == kabi.Vmlinux {
 			return sympos, nil // no vmlinux symbols: nothing to check
@@ -312,7 +315,7 @@ func (kb *KernelBuild) target(object string) *plan.TargetMod {
 	if !kb.Known() || object == kabi.Vmlinux {
 		return nil
 	}
-	o, ok := kb.b.Object(object)
+	o, ok := kb.object(object)
 	if !ok || (o.SrcVersion == "" && o.Vermagic == "") {
 		return nil
 	}
@@ -345,7 +348,7 @@ func (m modelSymbols) InitOnly(object, name string, sympos int) bool {
 	if rb := m.kb.selectedBuild(object); rb != nil {
 		return rb.obj.InitOnly(name, sympos)
 	}
-	o, ok := m.kb.b.Object(object)
+	o, ok := m.kb.object(object)
 	return ok && object != kabi.Vmlinux && o.InitOnly(name, sympos)
 }
 
@@ -387,7 +390,7 @@ func (m modelSymbols) foundLoading(object, name string, sympos int) bool {
 	if object == kabi.Vmlinux {
 		return false
 	}
-	o, ok := m.kb.b.Object(object)
+	o, ok := m.kb.object(object)
 	if !ok {
 		return false
 	}

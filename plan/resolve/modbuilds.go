@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/safeio"
@@ -123,8 +124,11 @@ func (r *resolver) moduleBuilds(kb *KernelBuild, l *lang.Livepatch, objects []*r
 			pb.Symbols = append(pb.Symbols, s)
 		}
 		for _, d := range differs {
+			if !strings.HasSuffix(d, "?") && !strings.HasSuffix(d, ".") {
+				d += "."
+			}
 			r.warnf(diag.ModuleBuildDiffers, lang.RangePtr(mb.DeclRange), "Release differs on a module build",
-				"Livepatch %q on module build %q (%s) of kernel %q: %s.", l.Name, mb.Name, rb.id, kb.decl.Name, d)
+				"Livepatch %q on module build %q (%s) of kernel %q: %s", l.Name, mb.Name, rb.id, kb.decl.Name, d)
 		}
 		out = append(out, pb)
 	}
@@ -136,7 +140,7 @@ func (kb *KernelBuild) resolveOwn(object, name string, sympos int, file string, 
 	if !kb.Known() {
 		return 0, false
 	}
-	if _, ok := kb.b.Object(object); !ok {
+	if _, ok := kb.object(object); !ok {
 		return 0, false
 	}
 	pos, prob := kb.resolve(object, name, sympos, file, wantFunc)

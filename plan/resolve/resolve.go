@@ -143,8 +143,11 @@ func (r *resolver) livepatch(l *lang.Livepatch) *plan.Livepatch {
 		r.checkPerObject(l, objects)
 	}
 	for _, kr := range l.Kernels.Refs {
+		unpin := r.pin(r.builds[kr.Name], l)
 		b := r.build(l, objects, states, r.builds[kr.Name], kr)
 		b.ModuleBuilds = r.moduleBuilds(r.builds[kr.Name], l, objects)
+		r.pinnedOwnDiffers(r.builds[kr.Name], l, objects)
+		unpin()
 		out.Builds = append(out.Builds, b)
 	}
 	return out

@@ -94,7 +94,7 @@ func (r *resolver) checkUnexported(l *lang.Livepatch, objects []*relObject, kb *
 // global symbol, or for a local one the source declares itself.
 func (kb *KernelBuild) unexportedSymbol(name string, patched []string, declared bool) (string, byte, bool) {
 	for _, object := range append([]string{kabi.Vmlinux}, patched...) {
-		o, ok := kb.b.Object(object)
+		o, ok := kb.object(object)
 		if !ok || o == nil {
 			continue
 		}

@@ -284,6 +284,9 @@ func patchSpecReturning(m *plan.Module, prePatch klp.Errno) klp.PatchSpec {
 		for _, f := range o.Funcs {
 			os.Funcs = append(os.Funcs, klp.FuncSpec{Name: f.Name, New: f.New, Sympos: f.Sympos})
 		}
+		if os.Relocs {
+			os.RelocSymbols = relocSymbols(o)
+		}
 		spec.Objects = append(spec.Objects, os)
 	}
 	for _, st := range m.States {

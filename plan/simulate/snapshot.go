@@ -44,6 +44,9 @@ func (s *Session) Restore(snap *hostsnap.Snapshot, release func(string) *plan.Li
 	if snap.Kernel != s.facts.Release() {
 		return &SnapshotError{diag.SnapshotKernel, "kernel", fmt.Sprintf("the snapshot was taken on %s, the deployment's kernel is %s", snap.Kernel, s.facts.Release())}
 	}
+	if err := settledDisabled(snap); err != nil {
+		return err
+	}
 	type lpmod struct {
 		field string
 		lp    *plan.Livepatch
