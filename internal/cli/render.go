@@ -5,7 +5,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/klpc/klpc/diag"
@@ -134,10 +133,11 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 			}
 			fmt.Fprintf(w, "  %d. %s %s: %s\n", s.Index, s.Action, what, status)
 			width := 0
-			for _, ch := range s.Changes {
+			changes := s.Changes()
+			for _, ch := range changes {
 				width = max(width, len(ch.Function))
 			}
-			for _, ch := range s.Changes {
+			for _, ch := range changes {
 				col := c.cyan
 				switch ch.Kind {
 				case plan.Patched:
@@ -172,16 +172,13 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 		}
 		if n := len(d.Steps); n > 0 {
 			last := d.Steps[n-1].Functions
-			keys := make([]string, 0, len(last))
 			width := 0
-			for k := range last {
-				keys = append(keys, k)
+			for _, k := range last.Keys() {
 				width = max(width, len(k))
 			}
-			sort.Strings(keys)
 			fmt.Fprintf(w, "  After the last step:\n")
-			for _, k := range keys {
-				fmt.Fprintf(w, "     %-*s  %s\n", width, k, last[k])
+			for i, k := range last.Keys() {
+				fmt.Fprintf(w, "     %-*s  %s\n", width, k, last.ImplAt(i))
 			}
 		}
 	}

@@ -12,6 +12,7 @@ package planhtml
 import (
 	"bytes"
 	"fmt"
+	"html/template"
 	"io"
 	"sort"
 	"strings"
@@ -91,9 +92,15 @@ type deploymentView struct {
 	Line    string
 	Modules string
 	Steps   []stepView
-	Rows    []rowView
 	Refused int
 	DiagRow bool
+
+	// The timeline's rows are written when the template reaches them
+	// (TimelineRows), one deployment at a time: a fleet's rows would
+	// not fit in memory all at once.
+	d      *plan.Deployment
+	keys   []string
+	colour map[string]int
 }
 
 type stepView struct {
@@ -112,23 +119,6 @@ type diagRef struct {
 	Severity string
 	Summary  string
 	Code     string
-}
-
-type rowView struct {
-	Function string
-	Cells    []cellView
-}
-
-type cellView struct {
-	Step    int
-	Impl    string
-	Kind    string // original, absent, replaced
-	Change  string // "", "+", "~", "-", "*"
-	Class   string
-	Colour  int // palette index of the release, for replaced cells
-	Tooltip string
-	// Livepatch and New split a replacement for a two-line cell.
-	Livepatch, New string
 }
 
 type diagView struct {
@@ -234,15 +224,16 @@ func deployment(p *plan.Plan, i int, d *plan.Deployment, colour map[string]int) 
 	}
 	keys := map[string]bool{}
 	for _, s := range d.Steps {
-		for k := range s.Functions {
+		for _, k := range s.Functions.Keys() {
 			keys[k] = true
 		}
 	}
-	sorted := make([]string, 0, len(keys))
+	dv.keys = make([]string, 0, len(keys))
 	for k := range keys {
-		sorted = append(sorted, k)
+		dv.keys = append(dv.keys, k)
 	}
-	sort.Strings(sorted)
+	sort.Strings(dv.keys)
+	dv.d, dv.colour = d, colour
 	for _, s := range d.Steps {
 		what := s.Livepatch
 		if what == "" {
@@ -275,48 +266,128 @@ func deployment(p *plan.Plan, i int, d *plan.Deployment, colour map[string]int) 
 		}
 		dv.Steps = append(dv.Steps, sv)
 	}
-	for _, key := range sorted {
-		row := rowView{Function: key}
-		for _, s := range d.Steps {
-			impl, ok := s.Functions[key]
-			cell := cellView{Step: s.Index, Impl: impl.String()}
-			if !ok {
-				cell.Impl = "-"
+	return dv
+}
+
+// TimelineRows is the timeline's rows: a row per function, a cell per
+// step, each the implementation the function runs after the step. They
+// are written here rather than by the template (a fleet has millions of
+// cells); the escaping is html/template's (htmlEscape), and the bytes are
+// those the template wrote.
+func (dv deploymentView) TimelineRows() template.HTML {
+	var b strings.Builder
+	d := dv.d
+	// pos[j] walks the keys of step j, which are sorted too.
+	pos := make([]int, len(d.Steps))
+	for _, key := range dv.keys {
+		b.WriteString("\n<tr data-function=\"")
+		htmlEscape(&b, key)
+		b.WriteString("\"><th class=\"func\">")
+		htmlEscape(&b, key)
+		b.WriteString("</th>")
+		for j, s := range d.Steps {
+			fk := s.Functions.Keys()
+			for pos[j] < len(fk) && fk[pos[j]] < key {
+				pos[j]++
 			}
+			var impl plan.Impl
+			ok := pos[j] < len(fk) && fk[pos[j]] == key
+			if ok {
+				impl = s.Functions.ImplAt(pos[j])
+			}
+			implText := impl.String()
+			if !ok {
+				implText = "-"
+			}
+			kind, colour := "original", 0
 			switch impl.Kind {
 			case plan.Absent:
-				cell.Kind = "absent"
+				kind = "absent"
 			case plan.Replaced:
-				cell.Kind = "replaced"
-				cell.Colour = colour[impl.Livepatch]
-				cell.Livepatch, cell.New = impl.Livepatch, impl.New
-			default:
-				cell.Kind = "original"
+				kind = "replaced"
+				colour = dv.colour[impl.Livepatch]
 			}
-			for _, ch := range s.Changes {
-				if ch.Function == key {
-					cell.Change = string(ch.Kind)
-					cell.Tooltip = fmt.Sprintf("step %d: %s -> %s", s.Index, ch.From, ch.To)
+			change, tooltip := "", ""
+			if ok {
+				from := s.Before.Impl(key)
+				if ch, changed := plan.ChangeBetween(from, impl); changed {
+					change = string(ch)
+					tooltip = fmt.Sprintf("step %d: %s -> %s", s.Index, from, impl)
 				}
 			}
-			cell.Class = "impl " + cell.Kind
-			if cell.Kind == "replaced" {
-				cell.Class += fmt.Sprintf(" lp%d", cell.Colour)
+			b.WriteString("<td class=\"impl ")
+			b.WriteString(kind)
+			if kind == "replaced" {
+				fmt.Fprintf(&b, " lp%d", colour)
 			}
-			if cell.Change != "" {
-				cell.Class += " changed"
+			if change != "" {
+				b.WriteString(" changed")
 			}
-			if cell.Change == string(plan.Reverted) {
-				cell.Class += " reverted"
+			if change == string(plan.Reverted) {
+				b.WriteString(" reverted")
 			}
 			if !s.OK {
-				cell.Class += " at-refused"
+				b.WriteString(" at-refused")
 			}
-			row.Cells = append(row.Cells, cell)
+			fmt.Fprintf(&b, "\" data-step=\"%d\" data-impl=\"", s.Index)
+			htmlEscape(&b, implText)
+			b.WriteString("\"")
+			if change != "" {
+				b.WriteString(" data-change=\"")
+				htmlEscape(&b, change)
+				b.WriteString("\" title=\"")
+				htmlEscape(&b, tooltip)
+			} else {
+				b.WriteString(" title=\"")
+				htmlEscape(&b, implText)
+			}
+			b.WriteString("\"><span class=\"chg\">")
+			htmlEscape(&b, change)
+			b.WriteString("</span>")
+			if impl.Kind == plan.Replaced && impl.New != "" {
+				htmlEscape(&b, short(impl.New))
+				b.WriteString("<span class=\"lpname\">")
+				htmlEscape(&b, short(impl.Livepatch))
+				b.WriteString("</span>")
+			} else {
+				htmlEscape(&b, short(implText))
+			}
+			b.WriteString("</td>")
 		}
-		dv.Rows = append(dv.Rows, row)
+		b.WriteString("</tr>")
 	}
-	return dv
+	return template.HTML(b.String())
+}
+
+// htmlEscape writes s escaped as html/template escapes text and quoted
+// attribute values (its htmlReplacementTable).
+func htmlEscape(b *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var r string
+		switch s[i] {
+		case 0:
+			r = "\uFFFD"
+		case '"':
+			r = "&#34;"
+		case '&':
+			r = "&amp;"
+		case '\'':
+			r = "&#39;"
+		case '+':
+			r = "&#43;"
+		case '<':
+			r = "&lt;"
+		case '>':
+			r = "&gt;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(r)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
 }
 
 // maxSnippetLines caps the source lines a diagnostic shows.

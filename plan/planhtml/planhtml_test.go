@@ -93,7 +93,7 @@ func TestEscaping(t *testing.T) {
 		Kernels: []*plan.Kernel{{Name: "k<b>", Release: "6.1.0-1-amd64"}},
 		Deployments: []*plan.Deployment{{Name: "d\"onload=x", Kernel: "k<b>", Steps: []*plan.Step{{
 			Index: 1, Action: "load", Livepatch: "lp</td>", Reason: "<script>alert(1)</script>",
-			Functions:   map[string]plan.Impl{"vmlinux:f<i>": {Kind: plan.Replaced, Livepatch: "lp</td>", New: "n&m"}},
+			Functions:   plan.FunctionsOf(map[string]plan.Impl{"vmlinux:f<i>": {Kind: plan.Replaced, Livepatch: "lp</td>", New: "n&m"}}, nil),
 			Diagnostics: []int{0},
 		}}}},
 		Diagnostics: diag.Diagnostics{diag.Errorf("x", &diag.Range{Filename: "a.klp.hcl", Start: diag.Pos{Line: 1, Column: 1}, End: diag.Pos{Line: 1, Column: 4}}, "<img>", "detail <b>")},

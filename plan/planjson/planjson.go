@@ -434,7 +434,7 @@ func deployment(d *plan.Deployment) *Deployment {
 	for _, s := range d.Steps {
 		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Build: s.Build, Expect: string(s.Expect),
 			Task: s.Task, Function: s.Function, PrePatchReturns: s.PrePatchReturns, Callbacks: nonNil(s.Callbacks),
-			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions), Changes: []*Change{},
+			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions.Map()), Changes: []*Change{},
 			Enabled: nonNil(s.Enabled), Loaded: nonNil(s.Loaded), Diagnostics: append([]int{}, s.Diagnostics...)}
 		if t := s.Transition; t != nil {
 			js.Transition = &Transition{Livepatch: t.Livepatch, Module: t.Module, Target: t.Target, Stuck: nonNil(t.Stuck), Unswitched: functions(t.Unswitched)}
@@ -443,7 +443,7 @@ func deployment(d *plan.Deployment) *Deployment {
 		for _, sp := range s.Sysfs {
 			js.Sysfs = append(js.Sysfs, &SysfsPatch{Module: sp.Module, Enabled: sp.Enabled, Transition: sp.Transition, Replace: sp.Replace, StackOrder: sp.StackOrder})
 		}
-		for _, c := range s.Changes {
+		for _, c := range s.Changes() {
 			js.Changes = append(js.Changes, &Change{Kind: string(c.Kind), Function: c.Function, From: c.From.String(), To: c.To.String()})
 		}
 		out.Steps = append(out.Steps, js)

@@ -10,7 +10,6 @@ package simulate
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/klpc/klpc/kabi"
@@ -48,17 +47,29 @@ type Session struct {
 	stacks map[klp.FuncID][]plan.StackEntry
 	// sorted is false when Watch added ids since they were last sorted.
 	sorted bool
-	// keyOrder is the plan keys of ids, sorted (see sortedKeys).
-	keyOrder []string
-	keyIDs   int // len(ids) when keyOrder was made
+	// trace interns the steps' implementations and stacks; fkeys are the
+	// keys of ids as steps show them, pos the position of each id's key
+	// there, and implID/stackID the numbers last recorded per id, so an
+	// unchanged function costs no lookup (see Record).
+	trace   *plan.Trace
+	fkeys   *plan.Keys
+	pos     []int
+	implID  []uint32
+	stackID []uint32
+	last    []plan.Impl
 }
 
 // NewSession boots a kernel with the given ordinary modules loaded.
 func NewSession(kernel string, facts Kernel, modules ...string) *Session {
 	resetBuilds(facts)
 	return &Session{kernel: kernel, facts: facts, k: klp.NewLine(facts.Line(), facts.Symbols(), modules...),
-		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true}
+		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true,
+		trace: plan.NewTrace()}
 }
+
+// SetTrace makes the session record into a trace shared with other
+// sessions (a plan's deployments share one).
+func (s *Session) SetTrace(t *plan.Trace) { s.trace = t }
 
 // Watch makes the release's modules known to the session and adds the
 // functions it patches on this kernel to those the trace shows.
@@ -328,6 +339,54 @@ func (s *Session) Running(taskPatched bool, visit func(key string, i plan.Impl) 
 	}
 }
 
+// Record is what every watched function runs once the running
+// transition, if any, completes, and its func_stack: the trace of a step.
+// The keys are fixed by the first call; Watch must not add functions
+// after it.
+func (s *Session) Record() plan.Functions {
+	if s.fkeys == nil || len(s.pos) != len(s.ids) {
+		keys := make([]string, len(s.ids))
+		for i, id := range s.ids {
+			keys[i] = s.keys[id]
+		}
+		s.fkeys = plan.NewKeys(keys)
+		s.pos = make([]int, len(s.ids))
+		for i, key := range keys {
+			s.pos[i], _ = s.fkeys.Index(key)
+		}
+		s.implID = make([]uint32, len(s.ids))
+		s.stackID = make([]uint32, len(s.ids))
+		s.last = make([]plan.Impl, len(s.ids))
+		for i := range s.ids {
+			s.implID[i] = s.trace.InternImpl(plan.Impl{})
+			s.stackID[i] = s.trace.InternStack(nil)
+		}
+	}
+	out := plan.NewFunctions(s.trace, s.fkeys)
+	var scratch []plan.StackEntry
+	for i, id := range s.ids {
+		impl := s.impl(s.k.Now(id))
+		if impl != s.last[i] {
+			s.last[i] = impl
+			s.implID[i] = s.trace.InternImpl(impl)
+		}
+		scratch = scratch[:0]
+		for _, f := range s.k.Stack(id) {
+			e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
+			if lp := s.owner[e.Module]; lp != nil {
+				e.Livepatch = lp.Name
+			}
+			scratch = append(scratch, e)
+		}
+		if !slices.Equal(s.stacks[id], scratch) {
+			s.stacks[id] = slices.Clone(scratch)
+			s.stackID[i] = s.trace.InternStack(scratch)
+		}
+		out.Set(s.pos[i], s.implID[i], s.stackID[i])
+	}
+	return out
+}
+
 // Stacks is the func_stack of every watched function, top first. A
 // function whose stack did not change since the last call gets the same
 // slice: callers must not modify them.
@@ -393,51 +452,4 @@ func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
 		installed = lp.Name
 	}
 	return &plan.StateConflict{Installed: installed, ID: c.State.ID, Version: c.State.Version, New: c.New}
-}
-
-// changes compares what functions ran before and after a step.
-func changes(before, after map[string]plan.Impl) []*plan.Change {
-	return changesIn(slices.Sorted(maps.Keys(after)), before, after)
-}
-
-// sortedKeys returns the keys Functions returns, sorted; the slice is
-// kept until Watch adds functions.
-func (s *Session) sortedKeys() []string {
-	if s.keyIDs != len(s.ids) {
-		s.keyOrder = s.keyOrder[:0]
-		for _, id := range s.ids {
-			s.keyOrder = append(s.keyOrder, s.keys[id])
-		}
-		slices.Sort(s.keyOrder)
-		s.keyOrder = slices.Compact(s.keyOrder)
-		s.keyIDs = len(s.ids)
-	}
-	return s.keyOrder
-}
-
-// changesIn is changes over keys, the keys of after in order.
-func changesIn(keys []string, before, after map[string]plan.Impl) []*plan.Change {
-	out := []*plan.Change{}
-	for _, key := range keys {
-		from, to := before[key], after[key]
-		if from == to {
-			continue
-		}
-		c := &plan.Change{Function: key, From: from, To: to}
-		switch {
-		case from.Kind == plan.Absent || to.Kind == plan.Absent:
-			c.Kind = plan.Presence
-			if to.Kind == plan.Replaced {
-				c.Kind = plan.Patched
-			}
-		case to.Kind == plan.Original:
-			c.Kind = plan.Reverted
-		case from.Kind == plan.Original:
-			c.Kind = plan.Patched
-		default:
-			c.Kind = plan.Repatched
-		}
-		out = append(out, c)
-	}
-	return out
 }
