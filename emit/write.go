@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -39,12 +40,34 @@ func Emit(ctx context.Context, p *plan.Plan, out string, opts Options) (*Tree, d
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	t, diags := Generate(p)
+	// Files are written as they are generated and then dropped, keeping
+	// their hash for build.json: a fleet's output does not fit in memory.
+	o, err := begin(abs)
+	if err != nil {
+		return nil, diag.Diagnostics{diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err)}
+	}
+	var writeErr error
+	t, diags := generateTo(p, func(f *File) {
+		if writeErr != nil {
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			writeErr = fmt.Errorf("interrupted: %w", context.Cause(ctx))
+			return
+		}
+		writeErr = o.writeFile(f)
+		f.Data = nil
+	})
 	if diags.HasErrors() {
+		o.abort()
 		return nil, diags
 	}
-	if err := Write(ctx, t, abs, opts.Force); err != nil {
-		return nil, append(diags, diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err))
+	if writeErr == nil {
+		writeErr = o.finish(opts.Force)
+	}
+	if writeErr != nil {
+		o.abort()
+		return nil, append(diags, diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", writeErr))
 	}
 	return t, diags
 }
@@ -159,45 +182,83 @@ func within(path, dir string) bool {
 // runs left beside out are removed first; when ctx is done the writing
 // stops and the temporary folder is removed.
 func Write(ctx context.Context, t *Tree, out string, force bool) (err error) {
-	abs, err := filepath.Abs(out)
+	o, err := begin(out)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		if err != nil {
+			o.abort()
+		}
+	}()
+	for _, f := range t.Files {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+		if err := o.writeFile(f); err != nil {
+			return err
+		}
+	}
+	return o.finish(force)
+}
+
+// outDir is an output being written: the temporary folder beside out.
+type outDir struct {
+	abs, tmp string
+}
+
+// begin creates the temporary folder beside out, with the marker of a
+// run in progress; temporary folders killed runs left are removed first.
+func begin(out string) (*outDir, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
 	}
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	removeStale(parent, base)
 	tmp, err := os.MkdirTemp(parent, "."+base+".klpc-")
 	if err != nil {
-		return fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
+		return nil, fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
+	o := &outDir{abs: abs, tmp: tmp}
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
+		o.abort()
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(fmt.Sprintf("%spid %d\n", markerText, os.Getpid())), 0o644); err != nil {
+		o.abort()
+		return nil, err
+	}
+	return o, nil
+}
+
+// abort removes the temporary folder.
+func (o *outDir) abort() { os.RemoveAll(o.tmp) }
+
+// writeFile writes one file into the temporary folder.
+func (o *outDir) writeFile(f *File) error {
+	if !fs.ValidPath(f.Path) || f.Path == "." || f.Path == Marker {
+		return fmt.Errorf("invalid output path %q", f.Path)
+	}
+	path := filepath.Join(o.tmp, filepath.FromSlash(f.Path))
+	if err := mkdirs(o.tmp, filepath.Dir(path)); err != nil {
 		return err
 	}
-	for _, f := range t.Files {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
-		}
-		if !fs.ValidPath(f.Path) || f.Path == "." || f.Path == Marker {
-			return fmt.Errorf("invalid output path %q", f.Path)
-		}
-		path := filepath.Join(tmp, filepath.FromSlash(f.Path))
-		if err := mkdirs(tmp, filepath.Dir(path)); err != nil {
+	if f.write != nil {
+		if err := writeStreamed(path, f); err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
-			return err
-		}
-		if err := os.Chmod(path, f.Mode); err != nil {
-			return err
-		}
+	} else if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
+		return err
 	}
+	return os.Chmod(path, f.Mode)
+}
+
+// finish marks the temporary folder complete and moves it into place,
+// swapping out (with force) an existing output, which is then removed.
+// On an error the caller removes the temporary folder (abort).
+func (o *outDir) finish(force bool) error {
+	abs, tmp := o.abs, o.tmp
 	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText), 0o644); err != nil {
 		return err
 	}
@@ -223,6 +284,24 @@ func Write(ctx context.Context, t *Tree, out string, force bool) (err error) {
 		return fmt.Errorf("moving the output into place: %w", err)
 	}
 	return nil
+}
+
+// writeStreamed writes a file whose content is written as it is made.
+func writeStreamed(path string, f *File) error {
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, f.Mode)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	if _, err := f.WriteTo(bw); err != nil {
+		out.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // removeStale removes the temporary folders that runs of klpc killed
