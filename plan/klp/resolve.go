@@ -1,5 +1,7 @@
 package klp
 
+import "slices"
+
 // Impl is the code a call to a function runs.
 type Impl struct {
 	// Absent is set when the function's module is not loaded.
@@ -49,7 +51,9 @@ func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
 // passed, which recurses until the stack overflows; the chain then stops
 // before the repetition.
 func (k *Kernel) Chain(id FuncID, taskPatched bool) (chain []Impl, loop bool) {
-	seen := map[FuncID]bool{}
+	// Chains are short (most end at their first replacement): a list is
+	// cheaper than a map for what the chain passed.
+	var seen []FuncID
 	for {
 		impl := k.resolveOne(id, taskPatched)
 		if impl.Patch == "" {
@@ -60,10 +64,10 @@ func (k *Kernel) Chain(id FuncID, taskPatched bool) (chain []Impl, loop bool) {
 			return []Impl{impl}, false
 		}
 		code := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
-		if seen[code] {
+		if slices.Contains(seen, code) {
 			return chain, true
 		}
-		seen[code] = true
+		seen = append(seen, code)
 		chain = append(chain, impl)
 		if len(k.stacks[code]) == 0 {
 			return chain, false

@@ -51,12 +51,13 @@ type Session struct {
 	// keys of ids as steps show them, pos the position of each id's key
 	// there, and implID/stackID the numbers last recorded per id, so an
 	// unchanged function costs no lookup (see Record).
-	trace   *plan.Trace
-	fkeys   *plan.Keys
-	pos     []int
-	implID  []uint32
-	stackID []uint32
-	last    []plan.Impl
+	trace     *plan.Trace
+	fkeys     *plan.Keys
+	pos       []int
+	implID    []uint32
+	stackID   []uint32
+	last      []plan.Impl
+	lastStack [][]*klp.Func
 }
 
 // NewSession boots a kernel with the given ordinary modules loaded.
@@ -357,6 +358,7 @@ func (s *Session) Record() plan.Functions {
 		s.implID = make([]uint32, len(s.ids))
 		s.stackID = make([]uint32, len(s.ids))
 		s.last = make([]plan.Impl, len(s.ids))
+		s.lastStack = make([][]*klp.Func, len(s.ids))
 		for i := range s.ids {
 			s.implID[i] = s.trace.InternImpl(plan.Impl{})
 			s.stackID[i] = s.trace.InternStack(nil)
@@ -370,16 +372,18 @@ func (s *Session) Record() plan.Functions {
 			s.last[i] = impl
 			s.implID[i] = s.trace.InternImpl(impl)
 		}
-		scratch = scratch[:0]
-		for _, f := range s.k.Stack(id) {
-			e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
-			if lp := s.owner[e.Module]; lp != nil {
-				e.Livepatch = lp.Name
+		// A stack of the same klp_funcs is the same stack.
+		stack := s.k.StackView(id)
+		if !slices.Equal(stack, s.lastStack[i]) {
+			s.lastStack[i] = append(s.lastStack[i][:0], stack...)
+			scratch = scratch[:0]
+			for _, f := range stack {
+				e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
+				if lp := s.owner[e.Module]; lp != nil {
+					e.Livepatch = lp.Name
+				}
+				scratch = append(scratch, e)
 			}
-			scratch = append(scratch, e)
-		}
-		if !slices.Equal(s.stacks[id], scratch) {
-			s.stacks[id] = slices.Clone(scratch)
 			s.stackID[i] = s.trace.InternStack(scratch)
 		}
 		out.Set(s.pos[i], s.implID[i], s.stackID[i])
