@@ -164,7 +164,7 @@ func (g *generator) add(path string, data []byte, mode fs.FileMode) {
 	g.files[path] = f
 	if g.sink != nil {
 		f.sum = sha256Hex(data)
-		g.sink(f)
+		g.sink(f) // the sink owns f from now on
 	}
 }
 
@@ -178,8 +178,7 @@ func (g *generator) addWriter(path string, write func(io.Writer) error, mode fs.
 	f := &File{Path: path, Mode: mode, write: write}
 	g.files[path] = f
 	if g.sink != nil {
-		g.sink(f)
-		f.write = nil
+		g.sink(f) // the sink owns f from now on
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/safeio"
@@ -42,22 +44,52 @@ func Emit(ctx context.Context, p *plan.Plan, out string, opts Options) (*Tree, d
 	}
 	// Files are written as they are generated and then dropped, keeping
 	// their hash for build.json: a fleet's output does not fit in memory.
+	// Two writers overlap the file system's work with the generator's;
+	// the queue between them bounds what is held.
 	o, err := begin(abs)
 	if err != nil {
 		return nil, diag.Diagnostics{diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err)}
 	}
-	var writeErr error
-	t, diags := generateTo(p, func(f *File) {
-		if writeErr != nil {
-			return
+	var (
+		mu       sync.Mutex
+		writeErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if writeErr == nil {
+			writeErr = err
 		}
-		if err := ctx.Err(); err != nil {
-			writeErr = fmt.Errorf("interrupted: %w", context.Cause(ctx))
-			return
-		}
-		writeErr = o.writeFile(f)
-		f.Data = nil
-	})
+		mu.Unlock()
+	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return writeErr != nil
+	}
+	queue := make(chan *File, 64)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range queue {
+				if failed() {
+					continue
+				}
+				if err := ctx.Err(); err != nil {
+					fail(fmt.Errorf("interrupted: %w", context.Cause(ctx)))
+					continue
+				}
+				if err := o.writeFile(f); err != nil {
+					fail(err)
+				}
+				f.Data = nil
+			}
+		}()
+	}
+	t, diags := generateTo(p, func(f *File) { queue <- f })
+	close(queue)
+	wg.Wait()
 	if diags.HasErrors() {
 		o.abort()
 		return nil, diags
@@ -205,6 +237,13 @@ func Write(ctx context.Context, t *Tree, out string, force bool) (err error) {
 // outDir is an output being written: the temporary folder beside out.
 type outDir struct {
 	abs, tmp string
+	// umask is the process's file mode creation mask, when known: a file
+	// whose mode it leaves alone needs no chmod.
+	umask fs.FileMode
+	known bool
+	// dirs are the folders made in tmp; writers share them.
+	mu   sync.Mutex
+	dirs map[string]bool
 }
 
 // begin creates the temporary folder beside out, with the marker of a
@@ -220,7 +259,8 @@ func begin(out string) (*outDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
 	}
-	o := &outDir{abs: abs, tmp: tmp}
+	o := &outDir{abs: abs, tmp: tmp, dirs: map[string]bool{tmp: true}}
+	o.umask, o.known = readUmask()
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		o.abort()
 		return nil, err
@@ -241,7 +281,7 @@ func (o *outDir) writeFile(f *File) error {
 		return fmt.Errorf("invalid output path %q", f.Path)
 	}
 	path := filepath.Join(o.tmp, filepath.FromSlash(f.Path))
-	if err := mkdirs(o.tmp, filepath.Dir(path)); err != nil {
+	if err := o.mkdirs(filepath.Dir(path)); err != nil {
 		return err
 	}
 	if f.write != nil {
@@ -251,7 +291,48 @@ func (o *outDir) writeFile(f *File) error {
 	} else if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
 		return err
 	}
+	if o.known && f.Mode&o.umask == 0 {
+		return nil // created with its mode
+	}
 	return os.Chmod(path, f.Mode)
+}
+
+// mkdirs makes a folder in tmp and its parents, each once.
+func (o *outDir) mkdirs(dir string) error {
+	o.mu.Lock()
+	done := o.dirs[dir]
+	o.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := mkdirs(o.tmp, dir); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	for d := dir; d != o.tmp && len(d) > len(o.tmp); d = filepath.Dir(d) {
+		o.dirs[d] = true
+	}
+	o.mu.Unlock()
+	return nil
+}
+
+// readUmask reads the process's umask from /proc/self/status (Linux 4.7
+// on), without changing it; false when it cannot.
+func readUmask() (fs.FileMode, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			if err != nil {
+				return 0, false
+			}
+			return fs.FileMode(m), true
+		}
+	}
+	return 0, false
 }
 
 // finish marks the temporary folder complete and moves it into place,
