@@ -141,6 +141,10 @@ func (f Functions) Keys() []string {
 	return f.keys.list
 }
 
+// SharesKeys reports whether g has the same keys as f, at the same
+// positions (steps of one deployment do).
+func (f Functions) SharesKeys(g Functions) bool { return f.keys == g.keys }
+
 // Key returns the key at position i.
 func (f Functions) Key(i int) string { return f.keys.list[i] }
 

@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -74,14 +75,35 @@ type matrixRow struct {
 }
 
 type matrixCell struct {
-	Kernel  string
-	Built   bool
-	Modules []matrixModule
+	Kernel string
+	Built  bool
+	build  *plan.Build
 }
 
-type matrixModule struct {
-	Name  string
-	Funcs []string
+// ModulesHTML lists the cell's modules and the functions each patches,
+// written when the template reaches the cell (a fleet's matrix names
+// hundreds of thousands of functions), escaped as html/template does.
+func (c matrixCell) ModulesHTML() template.HTML {
+	var b strings.Builder
+	for _, m := range c.build.Modules {
+		b.WriteString("<li><code>")
+		htmlEscape(&b, m.Name)
+		b.WriteString("</code>: ")
+		first := true
+		for _, o := range m.Objects {
+			for _, f := range o.Funcs {
+				if !first {
+					b.WriteString(", ")
+				}
+				first = false
+				b.WriteString("<code>")
+				htmlEscape(&b, f.Key)
+				b.WriteString("</code>")
+			}
+		}
+		b.WriteString("</li>")
+	}
+	return template.HTML(b.String())
 }
 
 type deploymentView struct {
@@ -180,16 +202,7 @@ func build(p *plan.Plan, opts Options) view {
 		for _, k := range p.Kernels {
 			cell := matrixCell{Kernel: k.Name}
 			if b := l.Build(k.Name); b != nil {
-				cell.Built = true
-				for _, m := range b.Modules {
-					mm := matrixModule{Name: m.Name}
-					for _, o := range m.Objects {
-						for _, f := range o.Funcs {
-							mm.Funcs = append(mm.Funcs, f.Key)
-						}
-					}
-					cell.Modules = append(cell.Modules, mm)
-				}
+				cell.Built, cell.build = true, b
 			}
 			row.Cells = append(row.Cells, cell)
 		}
@@ -307,18 +320,23 @@ func (dv deploymentView) TimelineRows() template.HTML {
 				kind = "replaced"
 				colour = dv.colour[impl.Livepatch]
 			}
-			change, tooltip := "", ""
+			change := ""
+			var from plan.Impl
 			if ok {
-				from := s.Before.Impl(key)
+				if s.Before.SharesKeys(s.Functions) {
+					from = s.Before.ImplAt(pos[j])
+				} else {
+					from = s.Before.Impl(key)
+				}
 				if ch, changed := plan.ChangeBetween(from, impl); changed {
 					change = string(ch)
-					tooltip = fmt.Sprintf("step %d: %s -> %s", s.Index, from, impl)
 				}
 			}
 			b.WriteString("<td class=\"impl ")
 			b.WriteString(kind)
 			if kind == "replaced" {
-				fmt.Fprintf(&b, " lp%d", colour)
+				b.WriteString(" lp")
+				b.WriteString(strconv.Itoa(colour))
 			}
 			if change != "" {
 				b.WriteString(" changed")
@@ -329,14 +347,21 @@ func (dv deploymentView) TimelineRows() template.HTML {
 			if !s.OK {
 				b.WriteString(" at-refused")
 			}
-			fmt.Fprintf(&b, "\" data-step=\"%d\" data-impl=\"", s.Index)
+			b.WriteString("\" data-step=\"")
+			b.WriteString(strconv.Itoa(s.Index))
+			b.WriteString("\" data-impl=\"")
 			htmlEscape(&b, implText)
 			b.WriteString("\"")
 			if change != "" {
+				// The tooltip: "step N: FROM -> TO".
 				b.WriteString(" data-change=\"")
 				htmlEscape(&b, change)
-				b.WriteString("\" title=\"")
-				htmlEscape(&b, tooltip)
+				b.WriteString("\" title=\"step ")
+				b.WriteString(strconv.Itoa(s.Index))
+				b.WriteString(": ")
+				htmlEscape(&b, from.String())
+				b.WriteString(" -&gt; ")
+				htmlEscape(&b, impl.String())
 			} else {
 				b.WriteString(" title=\"")
 				htmlEscape(&b, implText)

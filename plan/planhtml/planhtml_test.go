@@ -2,6 +2,7 @@ package planhtml
 
 import (
 	"bytes"
+	"html/template"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -107,6 +108,23 @@ func TestEscaping(t *testing.T) {
 	for _, bad := range []string{"k<b>", "f<i>", "<img>", "<script>", "lp</td>", `"onload`, "<x>", "detail <b>"} {
 		if strings.Contains(string(page), bad) {
 			t.Errorf("unescaped %q in the page", bad)
+		}
+	}
+}
+
+// TestHTMLEscapeMatchesTemplate: the rows and matrix cells written in Go
+// escape text as html/template does, in text and in quoted attributes.
+func TestHTMLEscapeMatchesTemplate(t *testing.T) {
+	tmpl := template.Must(template.New("t").Parse(`<p title="{{.}}">{{.}}</p>`))
+	for _, s := range []string{"", "plain", `a"b'c`, "x<y>z&w", "1+1", "nul\x00byte", "é ✓ \xff", "-> <-"} {
+		var want bytes.Buffer
+		if err := tmpl.Execute(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		var esc strings.Builder
+		htmlEscape(&esc, s)
+		if got := `<p title="` + esc.String() + `">` + esc.String() + `</p>`; got != want.String() {
+			t.Errorf("%q: %s, want %s", s, got, want.String())
 		}
 	}
 }

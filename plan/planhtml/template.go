@@ -112,7 +112,7 @@ svg.icon { width: 14px; height: 14px; vertical-align: -2px; }
 {{- range .Matrix.Rows}}
 <tr data-livepatch="{{.Livepatch}}"><th><b>{{.Livepatch}}</b><br><small>{{.Mode}}; fixes {{.Fixes}}</small></th>
 {{- range .Cells}}
-{{- if .Built}}<td class="built" data-kernel="{{.Kernel}}"><ul>{{range .Modules}}<li><code>{{.Name}}</code>: {{range $i, $f := .Funcs}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</li>{{end}}</ul></td>
+{{- if .Built}}<td class="built" data-kernel="{{.Kernel}}"><ul>{{.ModulesHTML}}</ul></td>
 {{- else}}<td class="notbuilt" data-kernel="{{.Kernel}}">not built</td>{{end}}
 {{- end}}</tr>
 {{- end}}
