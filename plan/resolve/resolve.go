@@ -59,6 +59,8 @@ type resolver struct {
 	// same value in every release that carries its fix and on every
 	// kernel where it resolves alike, so builds share one.
 	funcs map[plan.Func]*plan.Func
+	// resolved is the kernel builds' shared cache of symbol lookups.
+	resolved map[resolveKey]int
 }
 
 // Resolve resolves a configuration whose references hold (lang reported
