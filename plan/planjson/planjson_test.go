@@ -151,3 +151,33 @@ func TestDeterministic(t *testing.T) {
 		t.Error("function keys are not sorted")
 	}
 }
+
+// TestWriteStreamsMarshalIndent: Write, one release and deployment at a
+// time, gives the bytes of json.MarshalIndent of the whole tree, with 0,
+// 1 and 3 releases and deployments, steps with functions, and text that
+// JSON escapes.
+func TestWriteStreamsMarshalIndent(t *testing.T) {
+	for n := range []int{0, 1, 3} {
+		p := sparsePlan()
+		d := p.Deployments[0]
+		d.Steps[0].Functions = plan.FunctionsOf(map[string]plan.Impl{"vmlinux:f<&>": {Kind: plan.Replaced, Livepatch: "lp-1", New: "n\"ew"}, "vmlinux:g": {}}, nil)
+		lp := p.Livepatches[0]
+		p.Deployments, p.Livepatches = nil, nil
+		for range []int{0, 1, 3}[n] {
+			p.Deployments = append(p.Deployments, d)
+			p.Livepatches = append(p.Livepatches, lp)
+		}
+		want, err := json.MarshalIndent(From(p), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		var got bytes.Buffer
+		if err := Write(&got, p); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%d deployments: Write gives\n%s\nwant\n%s", len(p.Deployments), got.Bytes(), want)
+		}
+	}
+}
