@@ -37,8 +37,30 @@ func (i Impl) String() string {
 // later livepatch may patch it in turn: the call then runs the end of the
 // chain (see Chain).
 func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
-	chain, _ := k.Chain(id, taskPatched)
-	return chain[len(chain)-1]
+	// Chain's last element, without making the chain: Resolve runs for
+	// every watched function at every step.
+	var buf [4]FuncID
+	seen := buf[:0]
+	var last Impl
+	for hops := 0; ; hops++ {
+		impl := k.resolveOne(id, taskPatched)
+		if impl.Patch == "" {
+			if hops > 0 {
+				return last // the original code of a replacement is that replacement
+			}
+			return impl
+		}
+		code := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
+		if slices.Contains(seen, code) {
+			return last
+		}
+		seen = append(seen, code)
+		last = impl
+		if len(k.stacks[code]) == 0 {
+			return last
+		}
+		id = code
+	}
 }
 
 // Chain returns every implementation a call to the function passes

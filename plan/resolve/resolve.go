@@ -358,9 +358,11 @@ func (r *resolver) internFunc(f plan.Func, object string) *plan.Func {
 	if r.funcs == nil {
 		r.funcs = map[plan.Func]*plan.Func{}
 	}
-	f.Key = plan.FuncKey(object, f.Name, f.Sympos)
-	r.funcs[lookup] = &f
-	return &f
+	p := new(plan.Func) // only a new value is allocated
+	*p = f
+	p.Key = plan.FuncKey(object, f.Name, f.Sympos)
+	r.funcs[lookup] = p
+	return p
 }
 
 // releaseStates gathers the states of a release's fixes and refuses two

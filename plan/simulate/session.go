@@ -292,7 +292,8 @@ func patchSpecReturning(m *plan.Module, prePatch klp.Errno) klp.PatchSpec {
 	for _, o := range m.Objects {
 		cb := o.Callbacks
 		os := klp.ObjectSpec{Name: o.Name, Relocs: o.Name != kabi.Vmlinux && o.NeedsKlpRelocs(),
-			Callbacks: klp.Callbacks{PrePatch: cb.PrePatch != "", PostPatch: cb.PostPatch != "", PreUnpatch: cb.PreUnpatch != "", PostUnpatch: cb.PostUnpatch != "", PrePatchErr: prePatch}}
+			Callbacks: klp.Callbacks{PrePatch: cb.PrePatch != "", PostPatch: cb.PostPatch != "", PreUnpatch: cb.PreUnpatch != "", PostUnpatch: cb.PostUnpatch != "", PrePatchErr: prePatch},
+			Funcs:     make([]klp.FuncSpec, 0, len(o.Funcs))}
 		for _, f := range o.Funcs {
 			os.Funcs = append(os.Funcs, klp.FuncSpec{Name: f.Name, New: f.New, Sympos: f.Sympos})
 		}
@@ -446,8 +447,11 @@ func (s *Session) Sysfs() (enabled, loaded []string) {
 // StateConflict explains why klp_is_patch_compatible would refuse a module
 // now, or returns nil.
 func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
-	spec := patchSpec(m)
-	c := s.k.StateConflict(spec.Replace, spec.States)
+	var states []klp.StateSpec
+	for _, st := range m.States {
+		states = append(states, klp.StateSpec{ID: st.ID, Version: st.Version})
+	}
+	c := s.k.StateConflict(m.Replace, states)
 	if c == nil {
 		return nil
 	}
