@@ -374,7 +374,7 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 	}
 	var loaded, enabled []string // livepatch modules before the step
 	for _, s := range d.Steps {
-		for k := range observable(p, s.Functions) {
+		for k := range observable(p, s.Functions.Map()) {
 			keys[k] = true
 		}
 		steps := runnerSteps(p, d, s, loaded, enabled)
@@ -395,7 +395,7 @@ func deploymentScenario(p *plan.Plan, d *plan.Deployment, kos map[string]string)
 			sc.Steps = append(sc.Steps, st)
 			ch.steps = append(ch.steps, expectedStep{
 				what: fmt.Sprintf("step %d (%s)", s.Index, st), ok: s.OK, errno: s.Errno,
-				enabled: s.Enabled, functions: moduleImpls(p, observable(p, s.Functions)),
+				enabled: s.Enabled, functions: moduleImpls(p, observable(p, s.Functions.Map())),
 				sysfs: sysfsAttrs(s.Sysfs), checkSysfs: true,
 				callbacks: append([]string{}, s.Callbacks...), transition: transitionString(s.Transition),
 			})

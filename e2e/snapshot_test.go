@@ -189,7 +189,7 @@ func fromCheck(p *plan.Plan, d *plan.Deployment, snap *hostsnap.Snapshot) dcheck
 			}
 			ch.steps = append(ch.steps, expectedStep{
 				what: fmt.Sprintf("step %d (%s)", s.Index, st), ok: s.OK, errno: s.Errno,
-				enabled: s.Enabled, functions: moduleImpls(p, s.Functions),
+				enabled: s.Enabled, functions: moduleImpls(p, s.Functions.Map()),
 			})
 		}
 		loaded, enabled = s.Loaded, s.Enabled

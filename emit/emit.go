@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -23,6 +24,52 @@ type File struct {
 	Path string
 	Data []byte
 	Mode fs.FileMode // 0o644, or 0o755 for scripts
+	// write, when set, writes the file's content instead of Data: a file
+	// too large to hold (plan.html of a fleet) is written as it is made.
+	write func(io.Writer) error
+	// sum is the SHA-256 of a file already written out and dropped.
+	sum string
+}
+
+// sha256 returns the hex SHA-256 of the file's content.
+func (f *File) sha256() string {
+	if f.sum != "" {
+		return f.sum
+	}
+	return sha256Hex(f.Data)
+}
+
+// Content returns the file's content: Data, or what the file writes.
+func (f *File) Content() ([]byte, error) {
+	if f.write == nil {
+		return f.Data, nil
+	}
+	var b bytes.Buffer
+	err := f.write(&b)
+	return b.Bytes(), err
+}
+
+// WriteTo writes the file's content to w.
+func (f *File) WriteTo(w io.Writer) (int64, error) {
+	cw := &countingWriter{w: w}
+	var err error
+	if f.write != nil {
+		err = f.write(cw)
+	} else {
+		_, err = cw.Write(f.Data)
+	}
+	return cw.n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Tree is the whole output, sorted by path.
@@ -41,12 +88,18 @@ func (t *Tree) File(path string) *File {
 
 // Generate computes the output of a plan. It refuses a plan with errors,
 // and reports every fix source or patch file it cannot read, with no tree.
-func Generate(p *plan.Plan) (*Tree, diag.Diagnostics) {
+func Generate(p *plan.Plan) (*Tree, diag.Diagnostics) { return generateTo(p, nil) }
+
+// generateTo is Generate; with sink set, every file goes to sink as soon as
+// it is complete (its hash kept first), and the tree lists the files
+// without their content.
+func generateTo(p *plan.Plan, sink func(*File)) (*Tree, diag.Diagnostics) {
 	if p.HasErrors() {
 		return nil, diag.Diagnostics{diag.Errorf(diag.PlanHasErrors, nil, "Plan has errors",
 			"Nothing is emitted from a plan with errors; fix the errors the plan reports first.")}
 	}
 	g := &generator{
+		sink:    sink,
 		plan:    p,
 		files:   map[string]*File{},
 		fixes:   map[string]*plan.Fix{},
@@ -84,6 +137,7 @@ func Generate(p *plan.Plan) (*Tree, diag.Diagnostics) {
 }
 
 type generator struct {
+	sink    func(*File)
 	plan    *plan.Plan
 	files   map[string]*File
 	fixes   map[string]*plan.Fix
@@ -106,7 +160,26 @@ func (g *generator) add(path string, data []byte, mode fs.FileMode) {
 		g.errorf(diag.EmitConflict, "Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
 		return
 	}
-	g.files[path] = &File{Path: path, Data: data, Mode: mode}
+	f := &File{Path: path, Data: data, Mode: mode}
+	g.files[path] = f
+	if g.sink != nil {
+		f.sum = sha256Hex(data)
+		g.sink(f) // the sink owns f from now on
+	}
+}
+
+// addWriter adds a file whose content write writes when the output is
+// written.
+func (g *generator) addWriter(path string, write func(io.Writer) error, mode fs.FileMode) {
+	if _, dup := g.files[path]; dup {
+		g.errorf(diag.EmitConflict, "Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
+		return
+	}
+	f := &File{Path: path, Mode: mode, write: write}
+	g.files[path] = f
+	if g.sink != nil {
+		g.sink(f) // the sink owns f from now on
+	}
 }
 
 func (g *generator) addJSON(path string, v any) {

@@ -56,7 +56,11 @@ func archive(tree *Tree) []byte {
 	modes.WriteString("Files emitted, with their modes:\n")
 	for _, f := range tree.Files {
 		fmt.Fprintf(&modes, "%04o %s\n", f.Mode, f.Path)
-		a.Files = append(a.Files, txtar.File{Name: f.Path, Data: f.Data})
+		data, err := f.Content()
+		if err != nil {
+			panic(err)
+		}
+		a.Files = append(a.Files, txtar.File{Name: f.Path, Data: data})
 	}
 	a.Comment = modes.Bytes()
 	return txtar.Format(a)

@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -76,7 +77,7 @@ func (g *generator) index() {
 				g.errorf(diag.MissingBuildInput, "Missing build input", "The build of %s needs %s, which was not emitted.", a.ko, in)
 				continue
 			}
-			ba.Inputs = append(ba.Inputs, buildInput{Path: in, SHA256: sha256Hex(f.Data)})
+			ba.Inputs = append(ba.Inputs, buildInput{Path: in, SHA256: f.sha256()})
 		}
 		bi.Artifacts = append(bi.Artifacts, ba)
 		mx.Include = append(mx.Include, matrixEntry{Kernel: ba.Kernel, KernelRelease: ba.KernelRelease, Release: ba.Livepatch, Module: ba.Module, Builder: ba.Builder, Dir: ba.Dir, Command: ba.Command, Artifact: ba.Path})
@@ -89,12 +90,14 @@ func (g *generator) index() {
 	g.add("ci/github-actions.yml", githubWorkflow(mx), 0o644)
 	g.add("ci/gitlab-ci.yml", gitlabCI(mx), 0o644)
 	g.add("Makefile", topMakefile(kbuildDirs), 0o644)
-	page, err := planhtml.Render(g.plan, planhtml.Options{})
-	if err != nil {
-		g.errorf(diag.EncodeFailed, "Cannot render the plan page", "Rendering plan.html failed: %s.", err)
-		return
-	}
-	g.add("plan.html", page, 0o644)
+	// The page is written as it is rendered: a fleet's is hundreds of MB.
+	p := g.plan
+	g.addWriter("plan.html", func(w io.Writer) error {
+		if err := planhtml.Write(w, p, planhtml.Options{}); err != nil {
+			return fmt.Errorf("rendering plan.html: %w", err)
+		}
+		return nil
+	}, 0o644)
 }
 
 // topMakefile has one target per module built with kbuild, named by its

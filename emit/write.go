@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/safeio"
@@ -39,12 +42,64 @@ func Emit(ctx context.Context, p *plan.Plan, out string, opts Options) (*Tree, d
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	t, diags := Generate(p)
+	// Files are written as they are generated and then dropped, keeping
+	// their hash for build.json: a fleet's output does not fit in memory.
+	// Two writers overlap the file system's work with the generator's;
+	// the queue between them bounds what is held.
+	o, err := begin(abs)
+	if err != nil {
+		return nil, diag.Diagnostics{diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err)}
+	}
+	var (
+		mu       sync.Mutex
+		writeErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if writeErr == nil {
+			writeErr = err
+		}
+		mu.Unlock()
+	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return writeErr != nil
+	}
+	queue := make(chan *File, 64)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range queue {
+				if failed() {
+					continue
+				}
+				if err := ctx.Err(); err != nil {
+					fail(fmt.Errorf("interrupted: %w", context.Cause(ctx)))
+					continue
+				}
+				if err := o.writeFile(f); err != nil {
+					fail(err)
+				}
+				f.Data = nil
+			}
+		}()
+	}
+	t, diags := generateTo(p, func(f *File) { queue <- f })
+	close(queue)
+	wg.Wait()
 	if diags.HasErrors() {
+		o.abort()
 		return nil, diags
 	}
-	if err := Write(ctx, t, abs, opts.Force); err != nil {
-		return nil, append(diags, diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", err))
+	if writeErr == nil {
+		writeErr = o.finish(opts.Force)
+	}
+	if writeErr != nil {
+		o.abort()
+		return nil, append(diags, diag.Errorf(diag.OutputUnwritable, nil, "Cannot write the output", "%s", writeErr))
 	}
 	return t, diags
 }
@@ -159,45 +214,132 @@ func within(path, dir string) bool {
 // runs left beside out are removed first; when ctx is done the writing
 // stops and the temporary folder is removed.
 func Write(ctx context.Context, t *Tree, out string, force bool) (err error) {
-	abs, err := filepath.Abs(out)
+	o, err := begin(out)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		if err != nil {
+			o.abort()
+		}
+	}()
+	for _, f := range t.Files {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+		if err := o.writeFile(f); err != nil {
+			return err
+		}
+	}
+	return o.finish(force)
+}
+
+// outDir is an output being written: the temporary folder beside out.
+type outDir struct {
+	abs, tmp string
+	// umask is the process's file mode creation mask, when known: a file
+	// whose mode it leaves alone needs no chmod.
+	umask fs.FileMode
+	known bool
+	// dirs are the folders made in tmp; writers share them.
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+// begin creates the temporary folder beside out, with the marker of a
+// run in progress; temporary folders killed runs left are removed first.
+func begin(out string) (*outDir, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
 	}
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	removeStale(parent, base)
 	tmp, err := os.MkdirTemp(parent, "."+base+".klpc-")
 	if err != nil {
-		return fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
+		return nil, fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
+	o := &outDir{abs: abs, tmp: tmp, dirs: map[string]bool{tmp: true}}
+	o.umask, o.known = readUmask()
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
+		o.abort()
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(fmt.Sprintf("%spid %d\n", markerText, os.Getpid())), 0o644); err != nil {
+		o.abort()
+		return nil, err
+	}
+	return o, nil
+}
+
+// abort removes the temporary folder.
+func (o *outDir) abort() { os.RemoveAll(o.tmp) }
+
+// writeFile writes one file into the temporary folder.
+func (o *outDir) writeFile(f *File) error {
+	if !fs.ValidPath(f.Path) || f.Path == "." || f.Path == Marker {
+		return fmt.Errorf("invalid output path %q", f.Path)
+	}
+	path := filepath.Join(o.tmp, filepath.FromSlash(f.Path))
+	if err := o.mkdirs(filepath.Dir(path)); err != nil {
 		return err
 	}
-	for _, f := range t.Files {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
-		}
-		if !fs.ValidPath(f.Path) || f.Path == "." || f.Path == Marker {
-			return fmt.Errorf("invalid output path %q", f.Path)
-		}
-		path := filepath.Join(tmp, filepath.FromSlash(f.Path))
-		if err := mkdirs(tmp, filepath.Dir(path)); err != nil {
+	if f.write != nil {
+		if err := writeStreamed(path, f); err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
-			return err
-		}
-		if err := os.Chmod(path, f.Mode); err != nil {
-			return err
+	} else if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
+		return err
+	}
+	if o.known && f.Mode&o.umask == 0 {
+		return nil // created with its mode
+	}
+	return os.Chmod(path, f.Mode)
+}
+
+// mkdirs makes a folder in tmp and its parents, each once.
+func (o *outDir) mkdirs(dir string) error {
+	o.mu.Lock()
+	done := o.dirs[dir]
+	o.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := mkdirs(o.tmp, dir); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	for d := dir; d != o.tmp && len(d) > len(o.tmp); d = filepath.Dir(d) {
+		o.dirs[d] = true
+	}
+	o.mu.Unlock()
+	return nil
+}
+
+// readUmask reads the process's umask from /proc/self/status (Linux 4.7
+// on), without changing it; false when it cannot.
+func readUmask() (fs.FileMode, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			if err != nil {
+				return 0, false
+			}
+			return fs.FileMode(m), true
 		}
 	}
+	return 0, false
+}
+
+// finish marks the temporary folder complete and moves it into place,
+// swapping out (with force) an existing output, which is then removed.
+// On an error the caller removes the temporary folder (abort).
+func (o *outDir) finish(force bool) error {
+	abs, tmp := o.abs, o.tmp
 	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText), 0o644); err != nil {
 		return err
 	}
@@ -223,6 +365,24 @@ func Write(ctx context.Context, t *Tree, out string, force bool) (err error) {
 		return fmt.Errorf("moving the output into place: %w", err)
 	}
 	return nil
+}
+
+// writeStreamed writes a file whose content is written as it is made.
+func writeStreamed(path string, f *File) error {
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, f.Mode)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	if _, err := f.WriteTo(bw); err != nil {
+		out.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // removeStale removes the temporary folders that runs of klpc killed

@@ -83,14 +83,13 @@ type Step struct {
 	Log    []string
 	// StateConflict explains a load that klp_is_patch_compatible refuses.
 	StateConflict *StateConflict
-	// Functions maps the key of every function the deployment's releases
-	// patch to what runs after the step.
-	Functions map[string]Impl
-	// Stacks maps the same keys to the func_stack after the step, top
-	// first; a function whose stack is empty is left out.
-	Stacks map[string][]StackEntry
-	// Changes lists the functions whose implementation the step changed.
-	Changes []*Change
+	// Functions is what every function the deployment's releases patch
+	// runs after the step, and its func_stack; Before is the same before
+	// the step (the Functions of the step before, or the state the
+	// deployment starts from). Steps share their keys and interned values
+	// (see Functions), so a fleet's thousands of steps stay small.
+	Functions Functions
+	Before    Functions
 	// Callbacks lists the klp_callbacks the step ran, in order, as
 	// "<livepatch module>: <callback> <object>".
 	Callbacks []string
@@ -113,6 +112,10 @@ type Step struct {
 	Range       diag.Range
 	ExpectRange diag.Range
 }
+
+// Changes lists the functions whose implementation the step changed, in
+// key order.
+func (s *Step) Changes() []*Change { return s.Functions.ChangesFrom(s.Before) }
 
 // Describe is "load lp-1", "module_load nfsd", as diagnostics name a step.
 func (s *Step) Describe() string {

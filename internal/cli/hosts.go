@@ -125,7 +125,7 @@ func planHosts(out, stderr io.Writer, dir, hostsDir, stepSpec string, opts plann
 			if !s.OK {
 				rows[i].verdict = "refused " + s.Errno
 			}
-			rows[i].changes = changesText(s.Changes)
+			rows[i].changes = changesText(s.Changes())
 			var warns []string
 			for _, di := range s.Diagnostics {
 				dg := p.Diagnostics[di]

@@ -53,11 +53,11 @@ the release x kernel matrix and the diagnostics), errors or not:
 				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)
 			case "json":
-				data, err := planjson.Marshal(p)
-				if err != nil {
+				bw := bufio.NewWriterSize(out, 64<<10)
+				if err := planjson.Write(bw, p); err != nil {
 					return err
 				}
-				if _, err := out.Write(data); err != nil {
+				if err := bw.Flush(); err != nil {
 					return err
 				}
 				writeDiagnostics(cmd.ErrOrStderr(), p.Diagnostics, p.Sources)

@@ -5,8 +5,8 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/kabi"
@@ -58,6 +58,7 @@ func plural(n int, word string) string {
 // JSON plan is made of.
 func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 	c := colours(colour)
+	var line []byte
 	for _, k := range p.Kernels {
 		how := "its release's line"
 		switch {
@@ -134,10 +135,11 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 			}
 			fmt.Fprintf(w, "  %d. %s %s: %s\n", s.Index, s.Action, what, status)
 			width := 0
-			for _, ch := range s.Changes {
+			changes := s.Changes()
+			for _, ch := range changes {
 				width = max(width, len(ch.Function))
 			}
-			for _, ch := range s.Changes {
+			for _, ch := range changes {
 				col := c.cyan
 				switch ch.Kind {
 				case plan.Patched:
@@ -147,7 +149,23 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 				case plan.Repatched:
 					col = c.yellow
 				}
-				fmt.Fprintf(w, "     %s%s %-*s%s  %s -> %s\n", col, ch.Kind, width, ch.Function, c.reset, ch.From, ch.To)
+				// fmt.Fprintf(w, "     %s%s %-*s%s  %s -> %s\n", ...), written
+				// piece by piece: a fleet's plan has a million of these lines.
+				line = append(line[:0], "     "...)
+				line = append(line, col...)
+				line = append(line, ch.Kind...)
+				line = append(line, ' ')
+				line = append(line, ch.Function...)
+				for n := utf8.RuneCountInString(ch.Function); n < width; n++ { // fmt pads by runes
+					line = append(line, ' ')
+				}
+				line = append(line, c.reset...)
+				line = append(line, "  "...)
+				line = appendImpl(line, ch.From)
+				line = append(line, " -> "...)
+				line = appendImpl(line, ch.To)
+				line = append(line, '\n')
+				w.Write(line)
 			}
 			if len(s.Callbacks) > 0 {
 				fmt.Fprintf(w, "     callbacks: %s\n", strings.Join(s.Callbacks, "; "))
@@ -172,20 +190,27 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 		}
 		if n := len(d.Steps); n > 0 {
 			last := d.Steps[n-1].Functions
-			keys := make([]string, 0, len(last))
 			width := 0
-			for k := range last {
-				keys = append(keys, k)
+			for _, k := range last.Keys() {
 				width = max(width, len(k))
 			}
-			sort.Strings(keys)
 			fmt.Fprintf(w, "  After the last step:\n")
-			for _, k := range keys {
-				fmt.Fprintf(w, "     %-*s  %s\n", width, k, last[k])
+			for i, k := range last.Keys() {
+				fmt.Fprintf(w, "     %-*s  %s\n", width, k, last.ImplAt(i))
 			}
 		}
 	}
 	fmt.Fprintf(w, "\nPlan: %s.\n", summary(p))
+}
+
+// appendImpl appends i.String().
+func appendImpl(b []byte, i plan.Impl) []byte {
+	if i.Kind == plan.Replaced {
+		b = append(b, i.Livepatch...)
+		b = append(b, ':')
+		return append(b, i.New...)
+	}
+	return append(b, i.String()...)
 }
 
 func listOrNone(items []string) string {

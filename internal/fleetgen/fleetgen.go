@@ -73,6 +73,13 @@ func Write(out string, o Options) error {
 	if o.Kernels < 1 || o.Releases < 1 || o.Funcs < o.Releases {
 		return fmt.Errorf("fleetgen: need kernels >= 1, releases >= 1, funcs >= releases")
 	}
+	// The kernel blocks name these files by absolute path: check they are
+	// there, so a fleet never points at inputs that do not exist.
+	for _, f := range []string{"kallsyms.gz", "available_filter_functions.gz", "Module.symvers.gz", "modules"} {
+		if _, err := os.Stat(filepath.Join(o.KernelDir, f)); err != nil {
+			return fmt.Errorf("fleetgen: kernel input: %w", err)
+		}
+	}
 	funcs, err := Functions(o.KernelDir, o.Funcs)
 	if err != nil {
 		return err

@@ -39,8 +39,8 @@ func TestSmallFleetPlansCleanly(t *testing.T) {
 		t.Fatalf("%d kernels, %d releases, %d deployments", len(p.Kernels), len(p.Livepatches), len(p.Deployments))
 	}
 	last := p.Deployments[0].Steps[3]
-	if !last.OK || len(last.Functions) != 10 {
-		t.Fatalf("last step ok=%v with %d functions", last.OK, len(last.Functions))
+	if !last.OK || last.Functions.Len() != 10 {
+		t.Fatalf("last step ok=%v with %d functions", last.OK, last.Functions.Len())
 	}
 	if err := Write(t.TempDir(), Options{Kernels: 1, Releases: 5, Funcs: 4, KernelDir: o.KernelDir}); err == nil {
 		t.Error("fewer functions than releases accepted")

@@ -60,7 +60,6 @@ func replaced(lp, newFn string) plan.Impl {
 func step(index int, action kabi.Action, lp string, ok bool) *plan.Step {
 	return &plan.Step{
 		Index: index, Action: action, Livepatch: lp, Expect: kabi.ExpectOK, OK: ok,
-		Functions: map[string]plan.Impl{}, Stacks: map[string][]plan.StackEntry{},
 		Range: rng(100 + index),
 	}
 }
@@ -188,12 +187,12 @@ func regressionPlan(lp3 *plan.Livepatch) *plan.Plan {
 	lp2 := release("lp-2", false, 10, []string{"c"}, fn{"vmlinux", "f", "f2", "c"})
 
 	s1 := step(1, kabi.ActionLoad, "lp-1", true)
-	s1.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-1", "f1")}, "vmlinux:g": {entry("lp-1", "g1")}, "vmlinux:k": {entry("lp-1", "k1")}}
+	s1.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-1", "f1")}, "vmlinux:g": {entry("lp-1", "g1")}, "vmlinux:k": {entry("lp-1", "k1")}})
 	s2 := step(2, kabi.ActionLoad, "lp-2", true)
-	s2.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), entry("lp-1", "f1")}, "vmlinux:g": {entry("lp-1", "g1")}, "vmlinux:k": {entry("lp-1", "k1")}}
+	s2.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), entry("lp-1", "f1")}, "vmlinux:g": {entry("lp-1", "g1")}, "vmlinux:k": {entry("lp-1", "k1")}})
 	s3 := step(3, kabi.ActionLoad, "lp-3", true)
-	s3.Functions = map[string]plan.Impl{"vmlinux:f": {}, "vmlinux:g": {}, "vmlinux:k": {}, "vmlinux:h": replaced("lp-3", "h3")}
-	s3.Stacks = map[string][]plan.StackEntry{"vmlinux:h": {entry("lp-3", "h3")}}
+	s3.Functions = plan.FunctionsOf(map[string]plan.Impl{"vmlinux:f": {}, "vmlinux:g": {}, "vmlinux:k": {}, "vmlinux:h": replaced("lp-3", "h3")},
+		map[string][]plan.StackEntry{"vmlinux:h": {entry("lp-3", "h3")}})
 	return &plan.Plan{
 		Livepatches: []*plan.Livepatch{lp1, lp2, lp3},
 		Deployments: []*plan.Deployment{deployment("fleet", s1, s2, s3)},
@@ -229,13 +228,14 @@ func TestRegression(t *testing.T) {
 	// Nop entries (what an earlier replace left) name no fix.
 	p = regressionPlan(lp3([]string{"d"}, nil))
 	s2 := p.Deployments[0].Steps[1]
-	s2.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {nop("lp-1")}, "vmlinux:g": {nop("lp-1")}}
+	s2.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {nop("lp-1")}, "vmlinux:g": {nop("lp-1")}})
 	checkFindings(t, Run(p, Regression))
 
 	// A function still patched after the step is not lost.
 	p = regressionPlan(lp3([]string{"d"}, nil))
 	s3 := p.Deployments[0].Steps[2]
-	s3.Functions["vmlinux:g"], s3.Functions["vmlinux:k"], s3.Functions["vmlinux:f"] = replaced("lp-3", "g3"), plan.Impl{Kind: plan.Absent}, replaced("lp-3", "f3")
+	s3.Functions = plan.FunctionsOf(map[string]plan.Impl{"vmlinux:g": replaced("lp-3", "g3"), "vmlinux:k": {Kind: plan.Absent}, "vmlinux:f": replaced("lp-3", "f3"), "vmlinux:h": replaced("lp-3", "h3")},
+		map[string][]plan.StackEntry{"vmlinux:h": {entry("lp-3", "h3")}})
 	checkFindings(t, Run(p, Regression))
 
 	// A non-replace release, or a refused load, regresses nothing.
@@ -253,14 +253,14 @@ func TestStacking(t *testing.T) {
 	lp3 := release("lp-3", true, 20, []string{"c"}, fn{"vmlinux", "f", "f3", "c"})
 
 	s1 := step(1, kabi.ActionLoad, "lp-1", true)
-	s1.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-1", "f1")}}
+	s1.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-1", "f1")}})
 	s2 := step(2, kabi.ActionLoad, "lp-2", true)
-	s2.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), entry("lp-1", "f1")}, "vmlinux:g": {entry("lp-2", "g2")}}
+	s2.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), entry("lp-1", "f1")}, "vmlinux:g": {entry("lp-2", "g2")}})
 	// Negative: a replace release stacks over both; a disable.
 	s3 := step(3, kabi.ActionLoad, "lp-3", true)
-	s3.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-3", "f3"), entry("lp-2", "f2"), entry("lp-1", "f1")}}
+	s3.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-3", "f3"), entry("lp-2", "f2"), entry("lp-1", "f1")}})
 	s4 := step(4, kabi.ActionDisable, "lp-3", true)
-	s4.Stacks = s2.Stacks
+	s4.Functions = s2.Functions
 	p := &plan.Plan{
 		Livepatches: []*plan.Livepatch{lp1, lp2, lp3},
 		Deployments: []*plan.Deployment{deployment("fleet", s1, s2, s3, s4)},
@@ -275,11 +275,11 @@ func TestStacking(t *testing.T) {
 
 	// Nop entries below, a refused load, and a load whose module is not on
 	// top (another patch runs) are no stacking.
-	s2.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), nop("lp-1")}}
+	s2.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), nop("lp-1")}})
 	checkFindings(t, Run(p, Stacking))
-	s2.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-1", "f1"), entry("lp-2", "f2")}}
+	s2.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-1", "f1"), entry("lp-2", "f2")}})
 	checkFindings(t, Run(p, Stacking))
-	s2.Stacks = map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), entry("lp-1", "f1")}}
+	s2.Functions = plan.FunctionsOf(nil, map[string][]plan.StackEntry{"vmlinux:f": {entry("lp-2", "f2"), entry("lp-1", "f1")}})
 	s2.OK = false
 	checkFindings(t, Run(p, Stacking))
 }

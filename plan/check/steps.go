@@ -89,32 +89,33 @@ var Regression = &Analyzer{
 	Codes: []diag.Code{diag.ReplaceDropsFix},
 	Run: func(pass *Pass) {
 		for _, d := range pass.Plan.Deployments {
-			var before map[string][]plan.StackEntry
+			var before plan.Functions
 			for _, s := range d.Steps {
 				if s.OK && s.Action == kabi.ActionLoad {
 					if lp := pass.Plan.Livepatch(s.Livepatch); lp != nil && lp.Replace {
 						regressions(pass, d, s, lp, before)
 					}
 				}
-				before = s.Stacks
+				before = s.Functions
 			}
 		}
 	},
 }
 
-func regressions(pass *Pass, d *plan.Deployment, s *plan.Step, lp *plan.Livepatch, before map[string][]plan.StackEntry) {
+func regressions(pass *Pass, d *plan.Deployment, s *plan.Step, lp *plan.Livepatch, before plan.Functions) {
 	carried := map[string]bool{}
 	for _, f := range append(slices.Clone(lp.Fixes), lp.Drops...) {
 		carried[f] = true
 	}
 	lost := map[string][]string{} // fix -> function keys
 	by := map[string]string{}     // fix -> release that carried it
-	for _, key := range slices.Sorted(maps.Keys(before)) {
-		if s.Functions[key].Kind != plan.Original {
+	for i, key := range before.Keys() {
+		stack := before.StackAt(i)
+		if len(stack) == 0 || s.Functions.Impl(key).Kind != plan.Original {
 			continue
 		}
 		// Every fix on the function's stack is gone, not only the top one.
-		for _, e := range before[key] {
+		for _, e := range stack {
 			rel := pass.Plan.Livepatch(e.Livepatch)
 			if e.Nop || rel == nil || rel == lp {
 				continue
@@ -160,7 +161,7 @@ var Stacking = &Analyzer{
 			for _, m := range b.Modules {
 				for _, o := range m.Objects {
 					for _, f := range o.Funcs {
-						stack := s.Stacks[f.Key]
+						stack := s.Functions.Stack(f.Key)
 						if len(stack) == 0 || stack[0].Module != m.Name {
 							continue // its module is not loaded, or another patch runs
 						}

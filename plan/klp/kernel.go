@@ -336,3 +336,7 @@ func (k *Kernel) Modules() []string {
 
 // Stack returns the func_stack of a function, top first.
 func (k *Kernel) Stack(id FuncID) []*Func { return append([]*Func(nil), k.stacks[id]...) }
+
+// StackView is Stack without the copy, for callers that read it at once
+// and do not keep or modify it.
+func (k *Kernel) StackView(id FuncID) []*Func { return k.stacks[id] }

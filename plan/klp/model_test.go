@@ -17,6 +17,10 @@ func TestLivepatchModuleAsTarget(t *testing.T) {
 	aFunc := FuncID{Object: "lp_a", Name: "a_funcA", Pos: 1}
 	chain := func(k *Kernel) string {
 		c, loop := k.Chain(fA, true)
+		// Resolve walks the chain without making it: the same end.
+		if r := k.Resolve(fA, true); r != c[len(c)-1] {
+			t.Errorf("Resolve %v, chain ends at %v", r, c[len(c)-1])
+		}
 		var s []string
 		for _, i := range c {
 			s = append(s, i.String())

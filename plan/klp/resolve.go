@@ -1,5 +1,7 @@
 package klp
 
+import "slices"
+
 // Impl is the code a call to a function runs.
 type Impl struct {
 	// Absent is set when the function's module is not loaded.
@@ -35,8 +37,30 @@ func (i Impl) String() string {
 // later livepatch may patch it in turn: the call then runs the end of the
 // chain (see Chain).
 func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
-	chain, _ := k.Chain(id, taskPatched)
-	return chain[len(chain)-1]
+	// Chain's last element, without making the chain: Resolve runs for
+	// every watched function at every step.
+	var buf [4]FuncID
+	seen := buf[:0]
+	var last Impl
+	for hops := 0; ; hops++ {
+		impl := k.resolveOne(id, taskPatched)
+		if impl.Patch == "" {
+			if hops > 0 {
+				return last // the original code of a replacement is that replacement
+			}
+			return impl
+		}
+		code := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
+		if slices.Contains(seen, code) {
+			return last
+		}
+		seen = append(seen, code)
+		last = impl
+		if len(k.stacks[code]) == 0 {
+			return last
+		}
+		id = code
+	}
 }
 
 // Chain returns every implementation a call to the function passes
@@ -49,7 +73,9 @@ func (k *Kernel) Resolve(id FuncID, taskPatched bool) Impl {
 // passed, which recurses until the stack overflows; the chain then stops
 // before the repetition.
 func (k *Kernel) Chain(id FuncID, taskPatched bool) (chain []Impl, loop bool) {
-	seen := map[FuncID]bool{}
+	// Chains are short (most end at their first replacement): a list is
+	// cheaper than a map for what the chain passed.
+	var seen []FuncID
 	for {
 		impl := k.resolveOne(id, taskPatched)
 		if impl.Patch == "" {
@@ -60,10 +86,10 @@ func (k *Kernel) Chain(id FuncID, taskPatched bool) (chain []Impl, loop bool) {
 			return []Impl{impl}, false
 		}
 		code := FuncID{Object: impl.Patch, Name: impl.New, Pos: 1}
-		if seen[code] {
+		if slices.Contains(seen, code) {
 			return chain, true
 		}
-		seen[code] = true
+		seen = append(seen, code)
 		chain = append(chain, impl)
 		if len(k.stacks[code]) == 0 {
 			return chain, false

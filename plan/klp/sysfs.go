@@ -1,9 +1,6 @@
 package klp
 
-import (
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // SysfsPatch is what /sys/kernel/livepatch/<patch> shows of one listed
 // patch (the attributes of core.c's klp_patch_attrs and klp_object_attrs).
@@ -52,7 +49,7 @@ func (k *Kernel) Sysfs() []SysfsPatch {
 			sp.StackOrder = i + 1
 		}
 		for _, o := range p.Objects {
-			so := SysfsObject{Name: o.Name, Patched: o.Patched, Funcs: []string{}}
+			so := SysfsObject{Name: o.Name, Patched: o.Patched, Funcs: make([]string, 0, len(o.Funcs))}
 			for _, f := range o.Funcs {
 				so.Funcs = append(so.Funcs, f.sysfsName())
 			}
@@ -98,4 +95,4 @@ func (p SysfsPatch) Files() []SysfsFile {
 
 // sysfsName mirrors the kobject name klp_init_func gives a func: "%s,%lu"
 // of old_name and sympos, 0 shown as 1 (6.1, 6.12, 7.x).
-func (f *Func) sysfsName() string { return fmt.Sprintf("%s,%d", f.Name, max(f.Sympos, 1)) }
+func (f *Func) sysfsName() string { return f.Name + "," + strconv.Itoa(max(f.Sympos, 1)) }

@@ -12,8 +12,10 @@ package planhtml
 import (
 	"bytes"
 	"fmt"
+	"html/template"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -73,14 +75,35 @@ type matrixRow struct {
 }
 
 type matrixCell struct {
-	Kernel  string
-	Built   bool
-	Modules []matrixModule
+	Kernel string
+	Built  bool
+	build  *plan.Build
 }
 
-type matrixModule struct {
-	Name  string
-	Funcs []string
+// ModulesHTML lists the cell's modules and the functions each patches,
+// written when the template reaches the cell (a fleet's matrix names
+// hundreds of thousands of functions), escaped as html/template does.
+func (c matrixCell) ModulesHTML() template.HTML {
+	var b strings.Builder
+	for _, m := range c.build.Modules {
+		b.WriteString("<li><code>")
+		htmlEscape(&b, m.Name)
+		b.WriteString("</code>: ")
+		first := true
+		for _, o := range m.Objects {
+			for _, f := range o.Funcs {
+				if !first {
+					b.WriteString(", ")
+				}
+				first = false
+				b.WriteString("<code>")
+				htmlEscape(&b, f.Key)
+				b.WriteString("</code>")
+			}
+		}
+		b.WriteString("</li>")
+	}
+	return template.HTML(b.String())
 }
 
 type deploymentView struct {
@@ -91,9 +114,15 @@ type deploymentView struct {
 	Line    string
 	Modules string
 	Steps   []stepView
-	Rows    []rowView
 	Refused int
 	DiagRow bool
+
+	// The timeline's rows are written when the template reaches them
+	// (TimelineRows), one deployment at a time: a fleet's rows would
+	// not fit in memory all at once.
+	d      *plan.Deployment
+	keys   []string
+	colour map[string]int
 }
 
 type stepView struct {
@@ -112,23 +141,6 @@ type diagRef struct {
 	Severity string
 	Summary  string
 	Code     string
-}
-
-type rowView struct {
-	Function string
-	Cells    []cellView
-}
-
-type cellView struct {
-	Step    int
-	Impl    string
-	Kind    string // original, absent, replaced
-	Change  string // "", "+", "~", "-", "*"
-	Class   string
-	Colour  int // palette index of the release, for replaced cells
-	Tooltip string
-	// Livepatch and New split a replacement for a two-line cell.
-	Livepatch, New string
 }
 
 type diagView struct {
@@ -190,16 +202,7 @@ func build(p *plan.Plan, opts Options) view {
 		for _, k := range p.Kernels {
 			cell := matrixCell{Kernel: k.Name}
 			if b := l.Build(k.Name); b != nil {
-				cell.Built = true
-				for _, m := range b.Modules {
-					mm := matrixModule{Name: m.Name}
-					for _, o := range m.Objects {
-						for _, f := range o.Funcs {
-							mm.Funcs = append(mm.Funcs, f.Key)
-						}
-					}
-					cell.Modules = append(cell.Modules, mm)
-				}
+				cell.Built, cell.build = true, b
 			}
 			row.Cells = append(row.Cells, cell)
 		}
@@ -234,15 +237,16 @@ func deployment(p *plan.Plan, i int, d *plan.Deployment, colour map[string]int) 
 	}
 	keys := map[string]bool{}
 	for _, s := range d.Steps {
-		for k := range s.Functions {
+		for _, k := range s.Functions.Keys() {
 			keys[k] = true
 		}
 	}
-	sorted := make([]string, 0, len(keys))
+	dv.keys = make([]string, 0, len(keys))
 	for k := range keys {
-		sorted = append(sorted, k)
+		dv.keys = append(dv.keys, k)
 	}
-	sort.Strings(sorted)
+	sort.Strings(dv.keys)
+	dv.d, dv.colour = d, colour
 	for _, s := range d.Steps {
 		what := s.Livepatch
 		if what == "" {
@@ -275,48 +279,140 @@ func deployment(p *plan.Plan, i int, d *plan.Deployment, colour map[string]int) 
 		}
 		dv.Steps = append(dv.Steps, sv)
 	}
-	for _, key := range sorted {
-		row := rowView{Function: key}
-		for _, s := range d.Steps {
-			impl, ok := s.Functions[key]
-			cell := cellView{Step: s.Index, Impl: impl.String()}
-			if !ok {
-				cell.Impl = "-"
+	return dv
+}
+
+// TimelineRows is the timeline's rows: a row per function, a cell per
+// step, each the implementation the function runs after the step. They
+// are written here rather than by the template (a fleet has millions of
+// cells); the escaping is html/template's (htmlEscape), and the bytes are
+// those the template wrote.
+func (dv deploymentView) TimelineRows() template.HTML {
+	var b strings.Builder
+	d := dv.d
+	// pos[j] walks the keys of step j, which are sorted too.
+	pos := make([]int, len(d.Steps))
+	for _, key := range dv.keys {
+		b.WriteString("\n<tr data-function=\"")
+		htmlEscape(&b, key)
+		b.WriteString("\"><th class=\"func\">")
+		htmlEscape(&b, key)
+		b.WriteString("</th>")
+		for j, s := range d.Steps {
+			fk := s.Functions.Keys()
+			for pos[j] < len(fk) && fk[pos[j]] < key {
+				pos[j]++
 			}
+			var impl plan.Impl
+			ok := pos[j] < len(fk) && fk[pos[j]] == key
+			if ok {
+				impl = s.Functions.ImplAt(pos[j])
+			}
+			implText := impl.String()
+			if !ok {
+				implText = "-"
+			}
+			kind, colour := "original", 0
 			switch impl.Kind {
 			case plan.Absent:
-				cell.Kind = "absent"
+				kind = "absent"
 			case plan.Replaced:
-				cell.Kind = "replaced"
-				cell.Colour = colour[impl.Livepatch]
-				cell.Livepatch, cell.New = impl.Livepatch, impl.New
-			default:
-				cell.Kind = "original"
+				kind = "replaced"
+				colour = dv.colour[impl.Livepatch]
 			}
-			for _, ch := range s.Changes {
-				if ch.Function == key {
-					cell.Change = string(ch.Kind)
-					cell.Tooltip = fmt.Sprintf("step %d: %s -> %s", s.Index, ch.From, ch.To)
+			change := ""
+			var from plan.Impl
+			if ok {
+				if s.Before.SharesKeys(s.Functions) {
+					from = s.Before.ImplAt(pos[j])
+				} else {
+					from = s.Before.Impl(key)
+				}
+				if ch, changed := plan.ChangeBetween(from, impl); changed {
+					change = string(ch)
 				}
 			}
-			cell.Class = "impl " + cell.Kind
-			if cell.Kind == "replaced" {
-				cell.Class += fmt.Sprintf(" lp%d", cell.Colour)
+			b.WriteString("<td class=\"impl ")
+			b.WriteString(kind)
+			if kind == "replaced" {
+				b.WriteString(" lp")
+				b.WriteString(strconv.Itoa(colour))
 			}
-			if cell.Change != "" {
-				cell.Class += " changed"
+			if change != "" {
+				b.WriteString(" changed")
 			}
-			if cell.Change == string(plan.Reverted) {
-				cell.Class += " reverted"
+			if change == string(plan.Reverted) {
+				b.WriteString(" reverted")
 			}
 			if !s.OK {
-				cell.Class += " at-refused"
+				b.WriteString(" at-refused")
 			}
-			row.Cells = append(row.Cells, cell)
+			b.WriteString("\" data-step=\"")
+			b.WriteString(strconv.Itoa(s.Index))
+			b.WriteString("\" data-impl=\"")
+			htmlEscape(&b, implText)
+			b.WriteString("\"")
+			if change != "" {
+				// The tooltip: "step N: FROM -> TO".
+				b.WriteString(" data-change=\"")
+				htmlEscape(&b, change)
+				b.WriteString("\" title=\"step ")
+				b.WriteString(strconv.Itoa(s.Index))
+				b.WriteString(": ")
+				htmlEscape(&b, from.String())
+				b.WriteString(" -&gt; ")
+				htmlEscape(&b, impl.String())
+			} else {
+				b.WriteString(" title=\"")
+				htmlEscape(&b, implText)
+			}
+			b.WriteString("\"><span class=\"chg\">")
+			htmlEscape(&b, change)
+			b.WriteString("</span>")
+			if impl.Kind == plan.Replaced && impl.New != "" {
+				htmlEscape(&b, short(impl.New))
+				b.WriteString("<span class=\"lpname\">")
+				htmlEscape(&b, short(impl.Livepatch))
+				b.WriteString("</span>")
+			} else {
+				htmlEscape(&b, short(implText))
+			}
+			b.WriteString("</td>")
 		}
-		dv.Rows = append(dv.Rows, row)
+		b.WriteString("</tr>")
 	}
-	return dv
+	return template.HTML(b.String())
+}
+
+// htmlEscape writes s escaped as html/template escapes text and quoted
+// attribute values (its htmlReplacementTable).
+func htmlEscape(b *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var r string
+		switch s[i] {
+		case 0:
+			r = "\uFFFD"
+		case '"':
+			r = "&#34;"
+		case '&':
+			r = "&amp;"
+		case '\'':
+			r = "&#39;"
+		case '+':
+			r = "&#43;"
+		case '<':
+			r = "&lt;"
+		case '>':
+			r = "&gt;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(r)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
 }
 
 // maxSnippetLines caps the source lines a diagnostic shows.

@@ -2,6 +2,7 @@ package planhtml
 
 import (
 	"bytes"
+	"html/template"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -93,7 +94,7 @@ func TestEscaping(t *testing.T) {
 		Kernels: []*plan.Kernel{{Name: "k<b>", Release: "6.1.0-1-amd64"}},
 		Deployments: []*plan.Deployment{{Name: "d\"onload=x", Kernel: "k<b>", Steps: []*plan.Step{{
 			Index: 1, Action: "load", Livepatch: "lp</td>", Reason: "<script>alert(1)</script>",
-			Functions:   map[string]plan.Impl{"vmlinux:f<i>": {Kind: plan.Replaced, Livepatch: "lp</td>", New: "n&m"}},
+			Functions:   plan.FunctionsOf(map[string]plan.Impl{"vmlinux:f<i>": {Kind: plan.Replaced, Livepatch: "lp</td>", New: "n&m"}}, nil),
 			Diagnostics: []int{0},
 		}}}},
 		Diagnostics: diag.Diagnostics{diag.Errorf("x", &diag.Range{Filename: "a.klp.hcl", Start: diag.Pos{Line: 1, Column: 1}, End: diag.Pos{Line: 1, Column: 4}}, "<img>", "detail <b>")},
@@ -107,6 +108,23 @@ func TestEscaping(t *testing.T) {
 	for _, bad := range []string{"k<b>", "f<i>", "<img>", "<script>", "lp</td>", `"onload`, "<x>", "detail <b>"} {
 		if strings.Contains(string(page), bad) {
 			t.Errorf("unescaped %q in the page", bad)
+		}
+	}
+}
+
+// TestHTMLEscapeMatchesTemplate: the rows and matrix cells written in Go
+// escape text as html/template does, in text and in quoted attributes.
+func TestHTMLEscapeMatchesTemplate(t *testing.T) {
+	tmpl := template.Must(template.New("t").Parse(`<p title="{{.}}">{{.}}</p>`))
+	for _, s := range []string{"", "plain", `a"b'c`, "x<y>z&w", "1+1", "nul\x00byte", "é ✓ \xff", "-> <-"} {
+		var want bytes.Buffer
+		if err := tmpl.Execute(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		var esc strings.Builder
+		htmlEscape(&esc, s)
+		if got := `<p title="` + esc.String() + `">` + esc.String() + `</p>`; got != want.String() {
+			t.Errorf("%q: %s, want %s", s, got, want.String())
 		}
 	}
 }

@@ -2,7 +2,7 @@ package planhtml
 
 import "html/template"
 
-var page = template.Must(template.New("page").Funcs(template.FuncMap{"short": short}).Parse(pageHTML))
+var page = template.Must(template.New("page").Parse(pageHTML))
 
 // pageHTML is the page: html/template escapes every value from the plan.
 const pageHTML = `<!DOCTYPE html>
@@ -112,7 +112,7 @@ svg.icon { width: 14px; height: 14px; vertical-align: -2px; }
 {{- range .Matrix.Rows}}
 <tr data-livepatch="{{.Livepatch}}"><th><b>{{.Livepatch}}</b><br><small>{{.Mode}}; fixes {{.Fixes}}</small></th>
 {{- range .Cells}}
-{{- if .Built}}<td class="built" data-kernel="{{.Kernel}}"><ul>{{range .Modules}}<li><code>{{.Name}}</code>: {{range $i, $f := .Funcs}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</li>{{end}}</ul></td>
+{{- if .Built}}<td class="built" data-kernel="{{.Kernel}}"><ul>{{.ModulesHTML}}</ul></td>
 {{- else}}<td class="notbuilt" data-kernel="{{.Kernel}}">not built</td>{{end}}
 {{- end}}</tr>
 {{- end}}
@@ -134,10 +134,7 @@ svg.icon { width: 14px; height: 14px; vertical-align: -2px; }
 <thead><tr><th>function</th>
 {{- range .Steps}}<th class="step {{.Status}}{{if .HasError}} has-error{{else if .HasWarn}} has-warning{{end}}" data-step="{{.Index}}" data-status="{{.Status}}"><svg class="icon"><use href="#i-{{.Status}}"/></svg> <span class="label">{{.Index}}. {{.Label}}</span>{{if .Reason}}<span class="reason">{{if eq .Status "expected"}}refused, as expected: {{else}}REFUSED: {{end}}{{.Reason}}</span>{{end}}{{if .Sysfs}}<span class="sysfs">{{.Sysfs}}</span>{{end}}</th>{{end}}</tr></thead>
 <tbody>
-{{- range .Rows}}
-<tr data-function="{{.Function}}"><th class="func">{{.Function}}</th>
-{{- range .Cells}}<td class="{{.Class}}" data-step="{{.Step}}" data-impl="{{.Impl}}"{{if .Change}} data-change="{{.Change}}" title="{{.Tooltip}}"{{else}} title="{{.Impl}}"{{end}}><span class="chg">{{.Change}}</span>{{if .New}}{{short .New}}<span class="lpname">{{short .Livepatch}}</span>{{else}}{{short .Impl}}{{end}}</td>{{end}}</tr>
-{{- end}}
+{{- .TimelineRows}}
 {{- if .DiagRow}}
 <tr class="diags"><th class="func">diagnostics</th>{{range .Steps}}<td data-step="{{.Index}}">{{range .Diags}}<a class="{{.Severity}}" href="#{{.ID}}"><svg class="icon"><use href="#i-{{.Severity}}"/></svg> {{.Summary}}</a>{{end}}</td>{{end}}</tr>
 {{- end}}

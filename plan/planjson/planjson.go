@@ -19,7 +19,10 @@
 package planjson
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/hostsnap"
@@ -31,11 +34,68 @@ const FormatVersion = "1.2"
 
 // Marshal renders a plan as indented JSON, ending in a newline.
 func Marshal(p *plan.Plan) ([]byte, error) {
-	b, err := json.MarshalIndent(From(p), "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	if err := Write(&b, p); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
+}
+
+// Write writes Marshal's bytes to w, one release and one deployment at a
+// time: a fleet's plan JSON is hundreds of MB, and its tree several times
+// that. The bytes are those json.MarshalIndent(From(p), "", "  ") gives,
+// and a newline.
+func Write(w io.Writer, p *plan.Plan) error {
+	b, err := json.MarshalIndent(from(p, false), "", "  ")
+	if err != nil {
+		return err
+	}
+	// Livepatches and Deployments are the last fields: the head ends
+	// with their empty arrays.
+	const tail = "[],\n  \"deployments\": []\n}"
+	if !bytes.HasSuffix(b, []byte(tail)) {
+		return fmt.Errorf("planjson: unexpected end of the plan JSON")
+	}
+	if _, err := w.Write(b[:len(b)-len(tail)]); err != nil {
+		return err
+	}
+	if err := writeArray(w, len(p.Livepatches), func(i int) any { return livepatch(p.Livepatches[i]) }); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, ",\n  \"deployments\": "); err != nil {
+		return err
+	}
+	if err := writeArray(w, len(p.Deployments), func(i int) any { return deployment(p.Deployments[i]) }); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n}\n")
+	return err
+}
+
+// writeArray writes an array of n elements at the first level of the
+// plan as json.MarshalIndent does, making each element when it is written.
+func writeArray(w io.Writer, n int, elem func(int) any) error {
+	if n == 0 {
+		_, err := io.WriteString(w, "[]")
+		return err
+	}
+	sep := "[\n    "
+	for i := range n {
+		// An element is at the second level of indentation.
+		b, err := json.MarshalIndent(elem(i), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		sep = ",\n    "
+	}
+	_, err := io.WriteString(w, "\n  ]")
+	return err
 }
 
 // Plan is the plan JSON.
@@ -318,7 +378,10 @@ type Change struct {
 }
 
 // From converts the typed plan to its JSON form.
-func From(p *plan.Plan) *Plan {
+func From(p *plan.Plan) *Plan { return from(p, true) }
+
+// from is From, with or without the releases and deployments.
+func from(p *plan.Plan, deployments bool) *Plan {
 	out := &Plan{FormatVersion: FormatVersion, Diagnostics: []*Diagnostic{}, Kernels: []*Kernel{}, Fixes: []*Fix{},
 		Livepatches: []*Livepatch{}, Deployments: []*Deployment{}}
 	for _, d := range p.Diagnostics {
@@ -334,9 +397,15 @@ func From(p *plan.Plan) *Plan {
 		out.Fixes = append(out.Fixes, fix(f))
 	}
 	for _, l := range p.Livepatches {
+		if !deployments {
+			break
+		}
 		out.Livepatches = append(out.Livepatches, livepatch(l))
 	}
 	for _, d := range p.Deployments {
+		if !deployments {
+			break
+		}
 		out.Deployments = append(out.Deployments, deployment(d))
 	}
 	return out
@@ -434,7 +503,7 @@ func deployment(d *plan.Deployment) *Deployment {
 	for _, s := range d.Steps {
 		js := &Step{Index: s.Index, Action: string(s.Action), Livepatch: s.Livepatch, Module: s.Module, Build: s.Build, Expect: string(s.Expect),
 			Task: s.Task, Function: s.Function, PrePatchReturns: s.PrePatchReturns, Callbacks: nonNil(s.Callbacks),
-			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions), Changes: []*Change{},
+			OK: s.OK, Reason: s.Reason, Errno: s.Errno, Functions: functions(s.Functions.Map()), Changes: []*Change{},
 			Enabled: nonNil(s.Enabled), Loaded: nonNil(s.Loaded), Diagnostics: append([]int{}, s.Diagnostics...)}
 		if t := s.Transition; t != nil {
 			js.Transition = &Transition{Livepatch: t.Livepatch, Module: t.Module, Target: t.Target, Stuck: nonNil(t.Stuck), Unswitched: functions(t.Unswitched)}
@@ -443,7 +512,7 @@ func deployment(d *plan.Deployment) *Deployment {
 		for _, sp := range s.Sysfs {
 			js.Sysfs = append(js.Sysfs, &SysfsPatch{Module: sp.Module, Enabled: sp.Enabled, Transition: sp.Transition, Replace: sp.Replace, StackOrder: sp.StackOrder})
 		}
-		for _, c := range s.Changes {
+		for _, c := range s.Changes() {
 			js.Changes = append(js.Changes, &Change{Kind: string(c.Kind), Function: c.Function, From: c.From.String(), To: c.To.String()})
 		}
 		out.Steps = append(out.Steps, js)

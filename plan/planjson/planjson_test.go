@@ -97,12 +97,13 @@ func TestArraysNeverNull(t *testing.T) {
 func TestImplAndDiagnostics(t *testing.T) {
 	p := sparsePlan()
 	s := p.Deployments[0].Steps[0]
-	s.Functions = map[string]plan.Impl{
+	s.Functions = plan.FunctionsOf(map[string]plan.Impl{
 		"vmlinux:f":   {Kind: plan.Replaced, Livepatch: "lp-1", New: "new_f"},
 		"nfsd:g":      {Kind: plan.Absent},
+		"nfsd:p":      {},
 		"vmlinux:h,2": {},
-	}
-	s.Changes = []*plan.Change{{Kind: plan.Patched, Function: "vmlinux:f", To: s.Functions["vmlinux:f"]}, {Kind: plan.Presence, Function: "nfsd:g", From: plan.Impl{Kind: plan.Absent}}}
+	}, nil)
+	s.Before = plan.FunctionsOf(map[string]plan.Impl{"nfsd:g": {Kind: plan.Absent}, "nfsd:p": {Kind: plan.Absent}}, nil)
 	s.Diagnostics = []int{0}
 	r := diag.Range{Filename: "m.klp.hcl", Start: diag.Pos{Line: 2, Column: 3, Byte: 12}, End: diag.Pos{Line: 2, Column: 7, Byte: 16}}
 	p.Diagnostics = diag.Diagnostics{diag.Warnf(diag.StackedNonReplace, r.Ptr(), "S", "D").WithRelated("there", r)}
@@ -113,8 +114,8 @@ func TestImplAndDiagnostics(t *testing.T) {
 			t.Errorf("functions[%s] = %q, want %q", k, js.Functions[k], want)
 		}
 	}
-	if c := js.Changes; c[0].Kind != "+" || c[0].From != "original" || c[0].To != "lp-1:new_f" || c[1].Kind != "*" || c[1].From != "absent" || c[1].To != "original" {
-		t.Errorf("changes %+v %+v", *c[0], *c[1])
+	if c := js.Changes; len(c) != 2 || c[1].Kind != "+" || c[1].From != "original" || c[1].To != "lp-1:new_f" || c[0].Kind != "*" || c[0].Function != "nfsd:p" || c[0].From != "absent" || c[0].To != "original" {
+		t.Errorf("changes %+v", c)
 	}
 	d := j.Diagnostics[0]
 	if d.Severity != "warning" || d.Code != "stacked-non-replace" || d.Range == nil || *d.Range != (Range{"m.klp.hcl", Pos{2, 3, 12}, Pos{2, 7, 16}}) ||
@@ -131,10 +132,11 @@ func TestImplAndDiagnostics(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	p := sparsePlan()
 	s := p.Deployments[0].Steps[0]
-	s.Functions = map[string]plan.Impl{}
+	functions := map[string]plan.Impl{}
 	for i := range 50 {
-		s.Functions[fmt.Sprintf("vmlinux:f%02d", i)] = plan.Impl{Kind: plan.Replaced, Livepatch: "lp", New: fmt.Sprint("n", i)}
+		functions[fmt.Sprintf("vmlinux:f%02d", i)] = plan.Impl{Kind: plan.Replaced, Livepatch: "lp", New: fmt.Sprint("n", i)}
 	}
+	s.Functions = plan.FunctionsOf(functions, nil)
 	first, err := Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -147,5 +149,35 @@ func TestDeterministic(t *testing.T) {
 	}
 	if i, j := bytes.Index(first, []byte(`"vmlinux:f00"`)), bytes.Index(first, []byte(`"vmlinux:f49"`)); i < 0 || j < i {
 		t.Error("function keys are not sorted")
+	}
+}
+
+// TestWriteStreamsMarshalIndent: Write, one release and deployment at a
+// time, gives the bytes of json.MarshalIndent of the whole tree, with 0,
+// 1 and 3 releases and deployments, steps with functions, and text that
+// JSON escapes.
+func TestWriteStreamsMarshalIndent(t *testing.T) {
+	for n := range []int{0, 1, 3} {
+		p := sparsePlan()
+		d := p.Deployments[0]
+		d.Steps[0].Functions = plan.FunctionsOf(map[string]plan.Impl{"vmlinux:f<&>": {Kind: plan.Replaced, Livepatch: "lp-1", New: "n\"ew"}, "vmlinux:g": {}}, nil)
+		lp := p.Livepatches[0]
+		p.Deployments, p.Livepatches = nil, nil
+		for range []int{0, 1, 3}[n] {
+			p.Deployments = append(p.Deployments, d)
+			p.Livepatches = append(p.Livepatches, lp)
+		}
+		want, err := json.MarshalIndent(From(p), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		var got bytes.Buffer
+		if err := Write(&got, p); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%d deployments: Write gives\n%s\nwant\n%s", len(p.Deployments), got.Bytes(), want)
+		}
 	}
 }

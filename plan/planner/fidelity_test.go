@@ -94,22 +94,22 @@ deploy "pending" {
 	if tr := steps[1].Transition; tr == nil || tr.Target != "patched" || !slices.Equal(tr.Stuck, []string{"t1"}) || tr.Unswitched[key].Kind != plan.Original {
 		t.Errorf("after load: transition %+v", tr)
 	}
-	if got := steps[1].Functions[key].String(); got != "lp-a:lp_sleep" {
+	if got := steps[1].Functions.Impl(key).String(); got != "lp-a:lp_sleep" {
 		t.Errorf("after load, switched tasks run %s", got)
 	}
 	if steps[2].OK || steps[2].Errno != "EBUSY" {
 		t.Errorf("second load: ok=%v errno=%s", steps[2].OK, steps[2].Errno)
 	}
-	if steps[3].Transition != nil || steps[3].Functions[key].String() != "lp-a:lp_sleep" {
-		t.Errorf("release: transition %+v, runs %s", steps[3].Transition, steps[3].Functions[key])
+	if steps[3].Transition != nil || steps[3].Functions.Impl(key).String() != "lp-a:lp_sleep" {
+		t.Errorf("release: transition %+v, runs %s", steps[3].Transition, steps[3].Functions.Impl(key))
 	}
 	if tr := steps[5].Transition; tr == nil || tr.Target != "unpatched" || !slices.Equal(tr.Stuck, []string{"t2"}) {
 		t.Errorf("disable with t2 in the replacement: %+v", tr)
 	}
-	if steps[6].Transition != nil || steps[6].Functions[key].String() != "lp-a:lp_sleep" {
+	if steps[6].Transition != nil || steps[6].Functions.Impl(key).String() != "lp-a:lp_sleep" {
 		t.Errorf("enable does not reverse the unpatching: %+v", steps[6].Transition)
 	}
-	if steps[7].Transition == nil || steps[8].Transition != nil || steps[8].Functions[key].String() != "original" {
+	if steps[7].Transition == nil || steps[8].Transition != nil || steps[8].Functions.Impl(key).String() != "original" {
 		t.Errorf("force: before %+v, after %+v", steps[7].Transition, steps[8].Transition)
 	}
 	if steps[9].OK || steps[9].Errno != "EAGAIN" {
@@ -202,8 +202,8 @@ deploy "module-first" {
 		t.Fatalf("want one init-function warning, got:\n%s", p.Diagnostics.String())
 	}
 	later := p.Deployments[0].Steps[1]
-	if !later.OK || later.Functions["tcp_scalable:tcp_scalable_register"].String() != "lp:klpc_register" {
-		t.Errorf("module loaded after the patch: ok=%v runs %s", later.OK, later.Functions["tcp_scalable:tcp_scalable_register"])
+	if !later.OK || later.Functions.Impl("tcp_scalable:tcp_scalable_register").String() != "lp:klpc_register" {
+		t.Errorf("module loaded after the patch: ok=%v runs %s", later.OK, later.Functions.Impl("tcp_scalable:tcp_scalable_register"))
 	}
 	if first := p.Deployments[1].Steps[0]; first.OK || first.Errno != "EINVAL" {
 		t.Errorf("patch loaded after the module: ok=%v errno=%s", first.OK, first.Errno)
@@ -255,13 +255,13 @@ deploy "chain" {
 	}
 	steps := p.Deployments[0].Steps
 	key := "vmlinux:cmdline_proc_show"
-	if got := steps[0].Functions["lp_base:base_cmdline"].String(); got != "absent" {
+	if got := steps[0].Functions.Impl("lp_base:base_cmdline").String(); got != "absent" {
 		t.Errorf("before lp-base loads its function is %s, want absent", got)
 	}
-	if got := steps[1].Functions[key].String(); got != "lp-on:better_cmdline" {
+	if got := steps[1].Functions.Impl(key).String(); got != "lp-on:better_cmdline" {
 		t.Errorf("with both loaded %s runs %s, want the end of the chain", key, got)
 	}
-	if got := steps[2].Functions[key].String(); got != "lp-base:base_cmdline" {
+	if got := steps[2].Functions.Impl(key).String(); got != "lp-base:base_cmdline" {
 		t.Errorf("after disabling lp-on %s runs %s", key, got)
 	}
 }

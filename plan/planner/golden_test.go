@@ -60,7 +60,7 @@ func TestStackingExample(t *testing.T) {
 			t.Errorf("step %d refused: %s", i+1, steps[i].Reason)
 		}
 		for k, v := range w {
-			if got := steps[i].Functions[k].String(); got != v {
+			if got := steps[i].Functions.Impl(k).String(); got != v {
 				t.Errorf("step %d: %s runs %s, want %s", i+1, k, got, v)
 			}
 		}
@@ -81,7 +81,7 @@ func TestStackingExample(t *testing.T) {
 func TestCumulativeExample(t *testing.T) {
 	p := planDir(t, "../../examples/cumulative")
 	steps := p.Deployments[0].Steps
-	if got := steps[3].Functions["vmlinux:version_proc_show"].String(); got != "original" {
+	if got := steps[3].Functions.Impl("vmlinux:version_proc_show").String(); got != "original" {
 		t.Errorf("after lp-2024-07, version_proc_show runs %s", got)
 	}
 	if len(steps[3].Diagnostics) != 1 || p.Diagnostics[steps[3].Diagnostics[0]].Code != diag.ReplaceDropsFix {
@@ -112,11 +112,11 @@ func TestKernelLinesExample(t *testing.T) {
 		line := wantLine[d.Kernel]
 		reload := d.Steps[2]
 		if line == "6.1" {
-			if reload.OK || reload.Errno != "ENOEXEC" || reload.Functions[key].String() != "absent" {
-				t.Errorf("%s: reload: ok %v, errno %q, %s runs %s; want refused with ENOEXEC, absent", d.Name, reload.OK, reload.Errno, key, reload.Functions[key])
+			if reload.OK || reload.Errno != "ENOEXEC" || reload.Functions.Impl(key).String() != "absent" {
+				t.Errorf("%s: reload: ok %v, errno %q, %s runs %s; want refused with ENOEXEC, absent", d.Name, reload.OK, reload.Errno, key, reload.Functions.Impl(key))
 			}
-		} else if !reload.OK || reload.Functions[key].String() != "lp-scalable:klpc_tcp_scalable_ssthresh" {
-			t.Errorf("%s: reload: ok %v (%s), %s runs %s; want patched again", d.Name, reload.OK, reload.Reason, key, reload.Functions[key])
+		} else if !reload.OK || reload.Functions.Impl(key).String() != "lp-scalable:klpc_tcp_scalable_ssthresh" {
+			t.Errorf("%s: reload: ok %v (%s), %s runs %s; want patched again", d.Name, reload.OK, reload.Reason, key, reload.Functions.Impl(key))
 		}
 		for _, s := range d.Steps {
 			for _, sp := range s.Sysfs {

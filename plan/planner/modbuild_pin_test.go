@@ -36,7 +36,7 @@ func TestModuleBuildsExample(t *testing.T) {
 			t.Fatalf("%s: %d steps, want %d", d.Name, len(d.Steps), len(w))
 		}
 		for i, s := range d.Steps {
-			got := want{s.OK, s.Errno, s.Functions["klpc_probe:klpc_probe_beta"].String()}
+			got := want{s.OK, s.Errno, s.Functions.Impl("klpc_probe:klpc_probe_beta").String()}
 			if got != w[i] {
 				t.Errorf("%s step %d: %+v, want %+v (%s)", d.Name, i+1, got, w[i], s.Reason)
 			}
@@ -147,7 +147,7 @@ deploy "default" {
 			if !s.OK {
 				t.Errorf("%s step %d refused: %s", d.Name, s.Index, s.Reason)
 			}
-			if got := s.Functions["klpc_probe:klpc_probe_alpha"].String(); got != "lp:klpc_ssthresh" && got != "absent" && got != "original" {
+			if got := s.Functions.Impl("klpc_probe:klpc_probe_alpha").String(); got != "lp:klpc_ssthresh" && got != "absent" && got != "original" {
 				t.Errorf("%s step %d: alpha runs %s", d.Name, s.Index, got)
 			}
 		}

@@ -143,7 +143,7 @@ deploy "bad" {
 	c, diags := lang.LoadDir(writeDir(t, text))
 	p := Plan(c, diags, Options{NoCache: true})
 	d := p.Deployments[0]
-	if !d.Steps[0].OK || !d.Steps[1].OK || d.Steps[1].Functions["tcp_scalable:tcp_scalable_ssthresh"].Livepatch != "lp" {
+	if !d.Steps[0].OK || !d.Steps[1].OK || d.Steps[1].Functions.Impl("tcp_scalable:tcp_scalable_ssthresh").Livepatch != "lp" {
 		t.Fatalf("steps: %+v %+v", d.Steps[0], d.Steps[1])
 	}
 	var codes []string

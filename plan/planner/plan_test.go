@@ -54,8 +54,8 @@ func TestPerObjectDeployment(t *testing.T) {
 			t.Errorf("step %d: sysfs lists %q, want %q", s.Index, got, w.enabled)
 		}
 		for k, v := range w.funcs {
-			if s.Functions[k].String() != v {
-				t.Errorf("step %d: %s runs %s, want %s", s.Index, k, s.Functions[k].String(), v)
+			if s.Functions.Impl(k).String() != v {
+				t.Errorf("step %d: %s runs %s, want %s", s.Index, k, s.Functions.Impl(k).String(), v)
 			}
 		}
 	}

@@ -52,11 +52,14 @@ func Plan(cfg *lang.Config, langDiags diag.Diagnostics, opts Options) *plan.Plan
 		}
 		return nil
 	}
+	// The deployments share one trace: what runs and the stacks are the
+	// same values on every kernel a release is built for.
+	trace := plan.NewTrace()
 	for _, d := range cfg.Deploys {
 		if opts.Deploy != "" && d.Name != opts.Deploy {
 			continue
 		}
-		dep, diags := simulate.Deployment(d, p.Livepatch, res.Builds[d.Kernel.Name])
+		dep, diags := simulate.DeploymentIn(trace, d, p.Livepatch, res.Builds[d.Kernel.Name])
 		p.Diagnostics = append(p.Diagnostics, diags...)
 		p.Deployments = append(p.Deployments, dep)
 	}

@@ -23,7 +23,7 @@ func TestFromSnapshot(t *testing.T) {
 		t.Fatalf("from: %+v", d.From)
 	}
 	// ns3 stacks on ns1 and ns2: cmdline runs ns3's replacement.
-	if got := d.Steps[0].Functions["vmlinux:cmdline_proc_show"]; got.Livepatch != "ns3" {
+	if got := d.Steps[0].Functions.Impl("vmlinux:cmdline_proc_show"); got.Livepatch != "ns3" {
 		t.Errorf("after loading ns3 cmdline_proc_show runs %+v", got)
 	}
 

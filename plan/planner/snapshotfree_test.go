@@ -62,7 +62,7 @@ deploy "db-1-again" {
 		t.Errorf("unloading ns2: %s", s.Reason)
 	}
 	s := d.Steps[2]
-	if !s.OK || s.Functions["vmlinux:cmdline_proc_show"].Livepatch != "ns2" {
-		t.Errorf("loading ns2 again: ok=%v %s, cmdline runs %+v", s.OK, s.Reason, s.Functions["vmlinux:cmdline_proc_show"])
+	if !s.OK || s.Functions.Impl("vmlinux:cmdline_proc_show").Livepatch != "ns2" {
+		t.Errorf("loading ns2 again: ok=%v %s, cmdline runs %+v", s.OK, s.Reason, s.Functions.Impl("vmlinux:cmdline_proc_show"))
 	}
 }

@@ -31,6 +31,21 @@ type KernelBuild struct {
 	// pinned is, while one release is resolved, the module_build it is
 	// restricted to, by module (livepatch module_builds).
 	pinned map[string]*modBuild
+
+	// resolved caches the symbol lookups that succeeded, shared by the
+	// kernel builds of a run (see resolveKey).
+	resolved map[resolveKey]int
+}
+
+// resolveKey is a symbol lookup: the object's symbols as read (kernel
+// blocks that name the same files share them, and the same function is
+// looked up once for every release that carries it), the symbol, its
+// sympos and file, and whether it must be a function.
+type resolveKey struct {
+	object       *target.Object
+	name, file   string
+	sympos       int
+	wantFunction bool
 }
 
 // Line is the kernel line whose livepatch core models the build.
@@ -79,7 +94,10 @@ func (r *resolver) kernel(k *lang.Kernel) *plan.Kernel {
 	for _, p := range k.Inputs() {
 		out.Inputs = append(out.Inputs, p.Abs)
 	}
-	kb := &KernelBuild{decl: k, livepatchModules: r.livepatchModules}
+	if r.resolved == nil {
+		r.resolved = map[resolveKey]int{}
+	}
+	kb := &KernelBuild{decl: k, livepatchModules: r.livepatchModules, resolved: r.resolved}
 	r.builds[k.Name] = kb
 	kb.line, out.Line = r.line(k)
 	if !k.HasSymbols() {
@@ -271,6 +289,19 @@ func (kb *KernelBuild) resolve(object, name string, sympos int, file string, wan
 			refusal: &klp.Refusal{Errno: klp.ENOENT, Log: []string{fmt.Sprintf("modprobe: FATAL: Module %s not found", object)}},
 		}
 	}
+	key := resolveKey{object: o, name: name, file: file, sympos: sympos, wantFunction: wantFunc}
+	if pos, ok := kb.resolved[key]; ok {
+		return pos, nil
+	}
+	pos, prob := kb.resolveIn(o, object, name, sympos, file, wantFunc)
+	if prob == nil && kb.resolved != nil {
+		kb.resolved[key] = pos
+	}
+	return pos, prob
+}
+
+// resolveIn is resolve's lookup in the object's symbols.
+func (kb *KernelBuild) resolveIn(o *target.Object, object, name string, sympos int, file string, wantFunc bool) (int, *symbolProblem) {
 	res := o.Resolve(name, sympos, file)
 	switch res.Problem {
 	case target.OK:

@@ -51,6 +51,16 @@ type resolver struct {
 	// unexportedSeen: the (kernel, fix, symbol) already reported by
 	// checkUnexported.
 	unexportedSeen map[string]bool
+	// sources holds each fix source checkUnexported read and scanned, by
+	// absolute path: a source is read and scanned once per run, however
+	// many releases and kernels carry its fix.
+	sources map[string]*scannedSource
+	// funcs interns the resolved klp_funcs: a function's klp_func is the
+	// same value in every release that carries its fix and on every
+	// kernel where it resolves alike, so builds share one.
+	funcs map[plan.Func]*plan.Func
+	// resolved is the kernel builds' shared cache of symbol lookups.
+	resolved map[resolveKey]int
 }
 
 // Resolve resolves a configuration whose references hold (lang reported
@@ -313,7 +323,7 @@ func (r *resolver) build(l *lang.Livepatch, objects []*relObject, states []*plan
 			if !ok {
 				sympos = rf.decl.SymposValue()
 			}
-			o.Funcs = append(o.Funcs, &plan.Func{Name: rf.decl.Name, New: rf.decl.New.Value, Sympos: sympos, Fix: rf.fix.Name, Key: plan.FuncKey(ro.name, rf.decl.Name, sympos)})
+			o.Funcs = append(o.Funcs, r.internFunc(plan.Func{Name: rf.decl.Name, New: rf.decl.New.Value, Sympos: sympos, Fix: rf.fix.Name}, ro.name))
 		}
 		for _, rs := range ro.symbols {
 			if sym, ok := r.resolveSymbol(kb, l, kr, ro.name, rs); ok {
@@ -338,6 +348,24 @@ func (r *resolver) build(l *lang.Livepatch, objects []*relObject, states []*plan
 		b.Modules = append(b.Modules, m)
 	}
 	return b
+}
+
+// internFunc returns the shared klp_func of a function of an object,
+// with its Key; the plan's Funcs are never modified once made.
+func (r *resolver) internFunc(f plan.Func, object string) *plan.Func {
+	lookup := f
+	lookup.Key = object // the object stands for the key it makes
+	if p, ok := r.funcs[lookup]; ok {
+		return p
+	}
+	if r.funcs == nil {
+		r.funcs = map[plan.Func]*plan.Func{}
+	}
+	p := new(plan.Func) // only a new value is allocated
+	*p = f
+	p.Key = plan.FuncKey(object, f.Name, f.Sympos)
+	r.funcs[lookup] = p
+	return p
 }
 
 // releaseStates gathers the states of a release's fixes and refuses two

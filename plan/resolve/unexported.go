@@ -48,16 +48,11 @@ func (r *resolver) checkUnexported(l *lang.Livepatch, objects []*relObject, kb *
 		if f == nil || f.Source == nil || f.Source.Abs == "" {
 			continue
 		}
-		data, err := safeio.ReadFile(f.Source.Abs, safeio.MaxFixFile)
-		if err != nil {
+		src := r.scanSource(f.Source.Abs)
+		if src == nil {
 			continue // lang reports a source it cannot read
 		}
-		scan := ScanC(data)
-		names := make([]string, 0, len(scan.Refs))
-		for name := range scan.Refs {
-			names = append(names, name)
-		}
-		sort.Strings(names)
+		data, scan, names := src.data, src.scan, src.names
 		for _, name := range names {
 			if named[name] || scan.Defined[name] {
 				continue
@@ -87,6 +82,38 @@ func (r *resolver) checkUnexported(l *lang.Livepatch, objects []*relObject, kb *
 				fmt.Sprintf("%q undefined!", name), name, object)
 		}
 	}
+}
+
+// scannedSource is a fix source as checkUnexported reads it: its bytes,
+// its scan and the names it refers to, sorted.
+type scannedSource struct {
+	data  []byte
+	scan  CScan
+	names []string
+}
+
+// scanSource reads and scans a fix source once per run; nil when it
+// cannot be read.
+func (r *resolver) scanSource(path string) *scannedSource {
+	if s, ok := r.sources[path]; ok {
+		return s
+	}
+	if r.sources == nil {
+		r.sources = map[string]*scannedSource{}
+	}
+	data, err := safeio.ReadFile(path, safeio.MaxFixFile)
+	if err != nil {
+		r.sources[path] = nil
+		return nil
+	}
+	s := &scannedSource{data: data, scan: ScanC(data)}
+	s.names = make([]string, 0, len(s.scan.Refs))
+	for name := range s.scan.Refs {
+		s.names = append(s.names, name)
+	}
+	sort.Strings(s.names)
+	r.sources[path] = s
+	return s
 }
 
 // unexportedSymbol looks a name up in vmlinux and then in the patched

@@ -17,6 +17,12 @@ import (
 // the configuration makes impossible (a release not built for the kernel,
 // a module the build does not have).
 func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kernel) (*plan.Deployment, diag.Diagnostics) {
+	return DeploymentIn(plan.NewTrace(), d, release, facts)
+}
+
+// DeploymentIn is Deployment recording into a trace that other
+// deployments share.
+func DeploymentIn(t *plan.Trace, d *lang.Deploy, release func(string) *plan.Livepatch, facts Kernel) (*plan.Deployment, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	out := &plan.Deployment{Name: d.Name, Kernel: d.Kernel.Name, Modules: []string{}, Steps: []*plan.Step{}}
 	for _, m := range d.Modules {
@@ -42,13 +48,14 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 	} else {
 		s = NewSession(d.Kernel.Name, facts, out.Modules...)
 	}
+	s.SetTrace(t)
 	// Every function any release of the deployment patches is shown.
 	for _, st := range d.Steps {
 		if st.Livepatch != nil {
 			s.Watch(release(st.Livepatch.Name))
 		}
 	}
-	before := s.Functions()
+	before := s.Record()
 	for i, st := range d.Steps {
 		step := &plan.Step{Index: i + 1, Action: st.Action, Expect: st.ExpectValue(), Range: lang.Range(st.DeclRange), Diagnostics: []int{}}
 		if st.Expect != nil {
@@ -70,9 +77,7 @@ func Deployment(d *lang.Deploy, release func(string) *plan.Livepatch, facts Kern
 		}
 		step.Callbacks = s.Callbacks()
 		step.Transition = s.Transition()
-		step.Functions = s.Functions()
-		step.Stacks = s.Stacks()
-		step.Changes = changesIn(s.sortedKeys(), before, step.Functions)
+		step.Functions, step.Before = s.Record(), before
 		step.Enabled, step.Loaded = s.Sysfs()
 		step.Sysfs = s.SysfsView()
 		before = step.Functions

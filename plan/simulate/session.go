@@ -10,7 +10,6 @@ package simulate
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/klpc/klpc/kabi"
@@ -48,17 +47,30 @@ type Session struct {
 	stacks map[klp.FuncID][]plan.StackEntry
 	// sorted is false when Watch added ids since they were last sorted.
 	sorted bool
-	// keyOrder is the plan keys of ids, sorted (see sortedKeys).
-	keyOrder []string
-	keyIDs   int // len(ids) when keyOrder was made
+	// trace interns the steps' implementations and stacks; fkeys are the
+	// keys of ids as steps show them, pos the position of each id's key
+	// there, and implID/stackID the numbers last recorded per id, so an
+	// unchanged function costs no lookup (see Record).
+	trace     *plan.Trace
+	fkeys     *plan.Keys
+	pos       []int
+	implID    []uint32
+	stackID   []uint32
+	last      []plan.Impl
+	lastStack [][]*klp.Func
 }
 
 // NewSession boots a kernel with the given ordinary modules loaded.
 func NewSession(kernel string, facts Kernel, modules ...string) *Session {
 	resetBuilds(facts)
 	return &Session{kernel: kernel, facts: facts, k: klp.NewLine(facts.Line(), facts.Symbols(), modules...),
-		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true}
+		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true,
+		trace: plan.NewTrace()}
 }
+
+// SetTrace makes the session record into a trace shared with other
+// sessions (a plan's deployments share one).
+func (s *Session) SetTrace(t *plan.Trace) { s.trace = t }
 
 // Watch makes the release's modules known to the session and adds the
 // functions it patches on this kernel to those the trace shows.
@@ -280,7 +292,8 @@ func patchSpecReturning(m *plan.Module, prePatch klp.Errno) klp.PatchSpec {
 	for _, o := range m.Objects {
 		cb := o.Callbacks
 		os := klp.ObjectSpec{Name: o.Name, Relocs: o.Name != kabi.Vmlinux && o.NeedsKlpRelocs(),
-			Callbacks: klp.Callbacks{PrePatch: cb.PrePatch != "", PostPatch: cb.PostPatch != "", PreUnpatch: cb.PreUnpatch != "", PostUnpatch: cb.PostUnpatch != "", PrePatchErr: prePatch}}
+			Callbacks: klp.Callbacks{PrePatch: cb.PrePatch != "", PostPatch: cb.PostPatch != "", PreUnpatch: cb.PreUnpatch != "", PostUnpatch: cb.PostUnpatch != "", PrePatchErr: prePatch},
+			Funcs:     make([]klp.FuncSpec, 0, len(o.Funcs))}
 		for _, f := range o.Funcs {
 			os.Funcs = append(os.Funcs, klp.FuncSpec{Name: f.Name, New: f.New, Sympos: f.Sympos})
 		}
@@ -329,6 +342,57 @@ func (s *Session) Running(taskPatched bool, visit func(key string, i plan.Impl) 
 			return
 		}
 	}
+}
+
+// Record is what every watched function runs once the running
+// transition, if any, completes, and its func_stack: the trace of a step.
+// The keys are fixed by the first call; Watch must not add functions
+// after it.
+func (s *Session) Record() plan.Functions {
+	if s.fkeys == nil || len(s.pos) != len(s.ids) {
+		keys := make([]string, len(s.ids))
+		for i, id := range s.ids {
+			keys[i] = s.keys[id]
+		}
+		s.fkeys = plan.NewKeys(keys)
+		s.pos = make([]int, len(s.ids))
+		for i, key := range keys {
+			s.pos[i], _ = s.fkeys.Index(key)
+		}
+		s.implID = make([]uint32, len(s.ids))
+		s.stackID = make([]uint32, len(s.ids))
+		s.last = make([]plan.Impl, len(s.ids))
+		s.lastStack = make([][]*klp.Func, len(s.ids))
+		for i := range s.ids {
+			s.implID[i] = s.trace.InternImpl(plan.Impl{})
+			s.stackID[i] = s.trace.InternStack(nil)
+		}
+	}
+	out := plan.NewFunctions(s.trace, s.fkeys)
+	var scratch []plan.StackEntry
+	for i, id := range s.ids {
+		impl := s.impl(s.k.Now(id))
+		if impl != s.last[i] {
+			s.last[i] = impl
+			s.implID[i] = s.trace.InternImpl(impl)
+		}
+		// A stack of the same klp_funcs is the same stack.
+		stack := s.k.StackView(id)
+		if !slices.Equal(stack, s.lastStack[i]) {
+			s.lastStack[i] = append(s.lastStack[i][:0], stack...)
+			scratch = scratch[:0]
+			for _, f := range stack {
+				e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
+				if lp := s.owner[e.Module]; lp != nil {
+					e.Livepatch = lp.Name
+				}
+				scratch = append(scratch, e)
+			}
+			s.stackID[i] = s.trace.InternStack(scratch)
+		}
+		out.Set(s.pos[i], s.implID[i], s.stackID[i])
+	}
+	return out
 }
 
 // Stacks is the func_stack of every watched function, top first. A
@@ -386,8 +450,11 @@ func (s *Session) Sysfs() (enabled, loaded []string) {
 // StateConflict explains why klp_is_patch_compatible would refuse a module
 // now, or returns nil.
 func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
-	spec := patchSpec(m)
-	c := s.k.StateConflict(spec.Replace, spec.States)
+	var states []klp.StateSpec
+	for _, st := range m.States {
+		states = append(states, klp.StateSpec{ID: st.ID, Version: st.Version})
+	}
+	c := s.k.StateConflict(m.Replace, states)
 	if c == nil {
 		return nil
 	}
@@ -396,51 +463,4 @@ func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
 		installed = lp.Name
 	}
 	return &plan.StateConflict{Installed: installed, ID: c.State.ID, Version: c.State.Version, New: c.New}
-}
-
-// changes compares what functions ran before and after a step.
-func changes(before, after map[string]plan.Impl) []*plan.Change {
-	return changesIn(slices.Sorted(maps.Keys(after)), before, after)
-}
-
-// sortedKeys returns the keys Functions returns, sorted; the slice is
-// kept until Watch adds functions.
-func (s *Session) sortedKeys() []string {
-	if s.keyIDs != len(s.ids) {
-		s.keyOrder = s.keyOrder[:0]
-		for _, id := range s.ids {
-			s.keyOrder = append(s.keyOrder, s.keys[id])
-		}
-		slices.Sort(s.keyOrder)
-		s.keyOrder = slices.Compact(s.keyOrder)
-		s.keyIDs = len(s.ids)
-	}
-	return s.keyOrder
-}
-
-// changesIn is changes over keys, the keys of after in order.
-func changesIn(keys []string, before, after map[string]plan.Impl) []*plan.Change {
-	out := []*plan.Change{}
-	for _, key := range keys {
-		from, to := before[key], after[key]
-		if from == to {
-			continue
-		}
-		c := &plan.Change{Function: key, From: from, To: to}
-		switch {
-		case from.Kind == plan.Absent || to.Kind == plan.Absent:
-			c.Kind = plan.Presence
-			if to.Kind == plan.Replaced {
-				c.Kind = plan.Patched
-			}
-		case to.Kind == plan.Original:
-			c.Kind = plan.Reverted
-		case from.Kind == plan.Original:
-			c.Kind = plan.Patched
-		default:
-			c.Kind = plan.Repatched
-		}
-		out = append(out, c)
-	}
-	return out
 }

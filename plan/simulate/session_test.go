@@ -134,7 +134,7 @@ func TestChanges(t *testing.T) {
 	before := map[string]plan.Impl{"a": {}, "b": impl("x", "b1"), "c": impl("x", "c1"), "d": {Kind: plan.Absent}, "e": {}, "f": {Kind: plan.Absent}}
 	after := map[string]plan.Impl{"a": impl("y", "a2"), "b": {}, "c": impl("y", "c2"), "d": {}, "e": {}, "f": impl("y", "f2")}
 	var got []plan.Change
-	for _, c := range changes(before, after) {
+	for _, c := range plan.FunctionsOf(after, nil).ChangesFrom(plan.FunctionsOf(before, nil)) {
 		got = append(got, *c)
 	}
 	want := []plan.Change{
