@@ -146,7 +146,12 @@ type Livepatch struct {
 	License     string
 	Fixes       []string
 	Drops       []string
-	Builds      []*Build
+	// ModuleBuilds names the module_builds the release is made for
+	// (livepatch module_builds): the modules they are builds of are
+	// resolved in them, not in the kernel's own build. Empty: the
+	// kernel's own builds.
+	ModuleBuilds []string
+	Builds       []*Build
 	// Upgrades holds, for a per-object release, the verified procedure
 	// that takes each kernel over from the per-object release before it;
 	// empty for other releases.

@@ -81,6 +81,9 @@ func writePlanText(w io.Writer, p *plan.Plan, colour bool) {
 		if len(l.Drops) > 0 {
 			fmt.Fprintf(w, "; drops %s", strings.Join(l.Drops, ", "))
 		}
+		if len(l.ModuleBuilds) > 0 {
+			fmt.Fprintf(w, "; made for module builds %s", strings.Join(l.ModuleBuilds, ", "))
+		}
 		fmt.Fprintln(w)
 		for _, b := range l.Builds {
 			for _, m := range b.Modules {

@@ -16,6 +16,9 @@
 //     steps gain "build" (the module_build a module_load loads);
 //     deployments gain "from", the host snapshot a deployment starts
 //     from (deploy's from), as klpc snapshot writes it; absent otherwise.
+//   - 1.3: livepatches gain "module_builds", the module_builds a release
+//     is made for (livepatch module_builds); absent when it is made for
+//     the kernel's own builds.
 package planjson
 
 import (
@@ -30,7 +33,7 @@ import (
 )
 
 // FormatVersion is the version of the plan JSON.
-const FormatVersion = "1.2"
+const FormatVersion = "1.3"
 
 // Marshal renders a plan as indented JSON, ending in a newline.
 func Marshal(p *plan.Plan) ([]byte, error) {
@@ -216,15 +219,17 @@ type State struct {
 
 // Livepatch is a release.
 type Livepatch struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description,omitempty"`
-	Replace     bool       `json:"replace"`
-	Layout      string     `json:"layout"`
-	License     string     `json:"license"`
-	Fixes       []string   `json:"fixes"`
-	Drops       []string   `json:"drops"`
-	Builds      []*Build   `json:"builds"`
-	Upgrades    []*Upgrade `json:"upgrades,omitempty"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Replace     bool     `json:"replace"`
+	Layout      string   `json:"layout"`
+	License     string   `json:"license"`
+	Fixes       []string `json:"fixes"`
+	Drops       []string `json:"drops"`
+	// ModuleBuilds names the module_builds the release is made for.
+	ModuleBuilds []string   `json:"module_builds,omitempty"`
+	Builds       []*Build   `json:"builds"`
+	Upgrades     []*Upgrade `json:"upgrades,omitempty"`
 }
 
 // Build is a release made for one kernel.
@@ -455,7 +460,7 @@ func fix(f *plan.Fix) *Fix {
 
 func livepatch(l *plan.Livepatch) *Livepatch {
 	out := &Livepatch{Name: l.Name, Description: l.Description, Replace: l.Replace, Layout: string(l.Layout), License: l.License,
-		Fixes: nonNil(l.Fixes), Drops: nonNil(l.Drops), Builds: []*Build{}}
+		Fixes: nonNil(l.Fixes), Drops: nonNil(l.Drops), ModuleBuilds: l.ModuleBuilds, Builds: []*Build{}}
 	for _, b := range l.Builds {
 		jb := &Build{Kernel: b.Kernel, Modules: []*Module{}}
 		for _, mb := range b.ModuleBuilds {

@@ -18,7 +18,7 @@ func TestEmptyPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "1.2",
+  "format_version": "1.3",
   "diagnostics": [],
   "kernels": [],
   "fixes": [],
@@ -29,7 +29,7 @@ func TestEmptyPlan(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
-	if FormatVersion != "1.2" {
+	if FormatVersion != "1.3" {
 		t.Errorf("FormatVersion %q: update the golden plans and this test together", FormatVersion)
 	}
 }

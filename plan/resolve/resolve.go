@@ -133,16 +133,17 @@ func callbacks(o *lang.Object) plan.Callbacks {
 
 func (r *resolver) livepatch(l *lang.Livepatch) *plan.Livepatch {
 	out := &plan.Livepatch{
-		Name:        l.Name,
-		Description: l.Description.Get(),
-		Replace:     l.ReplaceValue(),
-		Layout:      l.LayoutValue(),
-		License:     "GPL",
-		Fixes:       refNames(l.Fixes),
-		Drops:       refNames(l.Drops),
-		Builds:      []*plan.Build{},
-		NameRange:   lang.Range(l.NameRange),
-		FixesRange:  lang.Range(l.Fixes.Range),
+		Name:         l.Name,
+		Description:  l.Description.Get(),
+		Replace:      l.ReplaceValue(),
+		Layout:       l.LayoutValue(),
+		License:      "GPL",
+		Fixes:        refNames(l.Fixes),
+		Drops:        refNames(l.Drops),
+		ModuleBuilds: stringValues(l.ModuleBuilds),
+		Builds:       []*plan.Build{},
+		NameRange:    lang.Range(l.NameRange),
+		FixesRange:   lang.Range(l.Fixes.Range),
 	}
 	if l.License != nil {
 		out.License = l.License.Value
@@ -171,6 +172,15 @@ func refNames(l *lang.RefList) []string {
 		}
 	}
 	return names
+}
+
+// stringValues is the values of a string list, in order; never nil.
+func stringValues(l []*lang.String) []string {
+	out := make([]string, 0, len(l))
+	for _, s := range l {
+		out = append(out, s.Value)
+	}
+	return out
 }
 
 // relObject is one object of a release with the functions of all its
