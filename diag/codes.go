@@ -117,10 +117,11 @@ const (
 
 // Starting a deployment from a host snapshot (deploy's from).
 const (
-	SnapshotUnreadable  Code = "snapshot-unreadable"  // the snapshot file cannot be read or is not a valid snapshot
-	SnapshotKernel      Code = "snapshot-kernel"      // the snapshot was taken on another kernel release
-	SnapshotNoRelease   Code = "snapshot-no-release"  // a loaded livepatch module matches no release of the configuration
-	SnapshotUnreachable Code = "snapshot-unreachable" // the model cannot reach the state the snapshot shows
+	SnapshotUnreadable  Code = "snapshot-unreadable"   // the snapshot file cannot be read or is not a valid snapshot
+	SnapshotKernel      Code = "snapshot-kernel"       // the snapshot was taken on another kernel release
+	SnapshotNoRelease   Code = "snapshot-no-release"   // a loaded livepatch module matches no release of the configuration
+	SnapshotUnreachable Code = "snapshot-unreachable"  // the model cannot reach the state the snapshot shows
+	SnapshotModuleBuild Code = "snapshot-module-build" // a module the snapshot shows has a srcversion no build of the kernel has
 )
 
 // Builds of a module other than the kernel's own (module_build).

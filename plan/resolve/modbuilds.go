@@ -240,3 +240,41 @@ func buildRefusal(object, name string, sympos int, wantFunc bool, rb *modBuild) 
 		return &klp.Refusal{Errno: klp.EINVAL, Log: []string{fmt.Sprintf("livepatch: symbol position %d for symbol '%s' in object '%s' not found", sympos, name, object)}}
 	}
 }
+
+// BuildOfSrcversion names the build of module whose srcversion is
+// srcversion, as /sys/module/<module>/srcversion shows it on a host: ""
+// for the kernel's own build, else a module_build's name. ok is false when
+// some build of the module has a srcversion and none has this one; a
+// module none of whose builds has a srcversion (modpost writes one only for
+// modules with MODULE_VERSION, or with CONFIG_MODULE_SRCVERSION_ALL) gives
+// the kernel's own build.
+func (kb *KernelBuild) BuildOfSrcversion(module, srcversion string) (build string, known []string, ok bool) {
+	if kb == nil || srcversion == "" {
+		return "", nil, true
+	}
+	module = target.ModuleName(module)
+	if kb.b != nil {
+		if o, found := kb.b.Object(module); found && o.SrcVersion != "" {
+			if o.SrcVersion == srcversion {
+				return "", nil, true
+			}
+			known = append(known, "the kernel's own "+o.SrcVersion)
+		}
+	}
+	if kb.decl != nil {
+		for _, mb := range kb.decl.ModuleBuilds {
+			if mb.Module == nil || mb.Path == nil || target.ModuleName(mb.Module.Value) != module {
+				continue
+			}
+			rb := kb.readBuild(mb)
+			if rb.err != nil || rb.obj.SrcVersion == "" {
+				continue
+			}
+			if rb.obj.SrcVersion == srcversion {
+				return mb.Name, nil, true
+			}
+			known = append(known, mb.Name+" "+rb.obj.SrcVersion)
+		}
+	}
+	return "", known, len(known) == 0
+}

@@ -18,6 +18,15 @@ type BuildSelector interface {
 	ResetBuilds()
 }
 
+// BuildMatcher is implemented by kernels that can tell which build of a
+// module a host has loaded from its srcversion (module_build).
+type BuildMatcher interface {
+	// BuildOfSrcversion names the build of module with that srcversion,
+	// "" for the kernel's own; ok is false when builds of the module have
+	// srcversions and none is this one, known then lists them.
+	BuildOfSrcversion(module, srcversion string) (build string, known []string, ok bool)
+}
+
 // selectBuild picks the build a module_load step loads. A module already
 // loaded keeps its build: insmod of another is refused with EEXIST by the
 // kernel, which the model reports when the load runs.

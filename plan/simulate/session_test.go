@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/klpc/klpc/diag"
+	"github.com/klpc/klpc/hostsnap"
 	"github.com/klpc/klpc/kabi"
 	"github.com/klpc/klpc/plan"
 	"github.com/klpc/klpc/plan/klp"
@@ -149,3 +151,64 @@ func TestChanges(t *testing.T) {
 	}
 }
 func (fakeKernel) Line() klp.Line { return klp.Line6_1 }
+
+// buildsKernel is fakeKernel with two builds of nfsd told apart by
+// srcversion: the kernel's own ("OWN") and module_build "fixed" ("FIXED").
+type buildsKernel struct {
+	fakeKernel
+	selected map[string]string
+}
+
+func (k *buildsKernel) BuildOfSrcversion(module, srcversion string) (string, []string, bool) {
+	switch srcversion {
+	case "OWN":
+		return "", nil, true
+	case "FIXED":
+		return "fixed", nil, true
+	}
+	return "", []string{"the kernel's own OWN", "fixed FIXED"}, false
+}
+
+func (k *buildsKernel) SelectBuild(module, build string) error {
+	k.selected[module] = build
+	return nil
+}
+
+func (k *buildsKernel) ResetBuilds() { clear(k.selected) }
+
+// TestRestoreBuild: a snapshot's ordinary module is loaded as the build its
+// srcversion names; a srcversion no build has is an error at the field.
+func TestRestoreBuild(t *testing.T) {
+	_, lp2 := releases()
+	for _, c := range []struct {
+		srcversion, want string
+		err              string
+	}{
+		{"FIXED", "fixed", ""},
+		{"OWN", "", ""},
+		{"", "", ""},
+		{"OTHER", "", "modules[0] (nfsd).srcversion: module nfsd has srcversion OTHER, which no build of the kernel has (the kernel's own OWN, fixed FIXED); name its .ko in a module_build"},
+	} {
+		k := &buildsKernel{selected: map[string]string{}}
+		s := NewSession(kern, k)
+		snap := &hostsnap.Snapshot{Format: 1, Kernel: "6.1.0-56-amd64", Livepatches: []hostsnap.Patch{},
+			Modules: []hostsnap.Module{{Name: "nfsd", Srcversion: c.srcversion}}}
+		err := s.Restore(snap, func(string) *plan.Livepatch { return lp2 })
+		if c.err != "" {
+			se, ok := err.(*SnapshotError)
+			if !ok || se.Code != diag.SnapshotModuleBuild || se.Error() != c.err {
+				t.Errorf("srcversion %q: error %v, want %s", c.srcversion, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("srcversion %q: %v", c.srcversion, err)
+		}
+		if got := k.selected["nfsd"]; got != c.want {
+			t.Errorf("srcversion %q: build %q selected, want %q", c.srcversion, got, c.want)
+		}
+		if !s.k.Loaded("nfsd") {
+			t.Errorf("srcversion %q: nfsd not loaded", c.srcversion)
+		}
+	}
+}

@@ -100,6 +100,9 @@ func (s *Session) Restore(snap *hostsnap.Snapshot, release func(string) *plan.Li
 			if !s.facts.HasObject(m.Name) {
 				continue // a module no release patches: the model needs not know it
 			}
+			if err := s.restoreBuild(field, m); err != nil {
+				return err
+			}
 			if r := s.ModuleLoad(m.Name); r != nil {
 				return unreachable(field, "loading module "+m.Name, r)
 			}
@@ -126,6 +129,35 @@ func (s *Session) Restore(snap *hostsnap.Snapshot, release func(string) *plan.Li
 		}
 	}
 	return compareSysfs(s.k.Sysfs(), snap)
+}
+
+// restoreBuild selects the build of an ordinary module that the snapshot's
+// srcversion names (/sys/module/<name>/srcversion), so the model looks its
+// symbols up in the build the host really loaded, as
+// klp_find_object_symbol searches the loaded module (kernel/livepatch/
+// core.c, 6.1, 6.12, 7.x). A srcversion that no known build has is an
+// error: the plan would otherwise be made against symbols the host does
+// not have.
+func (s *Session) restoreBuild(field string, m hostsnap.Module) error {
+	match, ok := s.facts.(BuildMatcher)
+	if !ok || m.Srcversion == "" {
+		return nil
+	}
+	build, known, found := match.BuildOfSrcversion(m.Name, m.Srcversion)
+	if !found {
+		return &SnapshotError{diag.SnapshotModuleBuild, field + ".srcversion", fmt.Sprintf("module %s has srcversion %s, which no build of the kernel has (%s); name its .ko in a module_build", m.Name, m.Srcversion, strings.Join(known, ", "))}
+	}
+	if build == "" {
+		return nil
+	}
+	sel, ok := s.facts.(BuildSelector)
+	if !ok {
+		return nil
+	}
+	if err := sel.SelectBuild(m.Name, build); err != nil {
+		return &SnapshotError{diag.SnapshotModuleBuild, field + ".srcversion", err.Error()}
+	}
+	return nil
 }
 
 // restoreFrom starts the deployment's session from the snapshot its from
