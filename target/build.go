@@ -2,11 +2,9 @@ package target
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -51,8 +49,9 @@ type Input struct {
 	Size int64
 	// SHA256 (hex) identifies the content the index was built from: the
 	// whole file as stored, except for an uncompressed module, whose
-	// hash covers the size and the parts its symbols were read from (see
-	// readModuleHashed).
+	// hash covers the size and the sections its symbols were read from
+	// (see readModuleFile). It is empty in a build loaded without the
+	// cache (Options.NoCache), which needs no cache key.
 	SHA256 string
 }
 
@@ -138,14 +137,18 @@ func Load(spec Spec) (*Build, error) {
 type inputFile struct {
 	kind string
 	path string
+	// listed: the modules folder listing showed a regular file, not a
+	// symlink, so it needs no stat before its open and cannot lead out
+	// of the folder.
+	listed bool
 }
 
 // files lists the files a spec names, expanding the modules folder.
 func (s Spec) files() ([]inputFile, error) {
 	var out []inputFile
 	for _, f := range []inputFile{
-		{KindKallsyms, s.Kallsyms}, {KindSystemMap, s.SystemMap}, {KindVmlinux, s.Vmlinux},
-		{KindVmlinuz, s.Vmlinuz}, {KindSymvers, s.Symvers}, {KindConfig, s.Config}, {KindFtrace, s.Ftrace},
+		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
+		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: KindSymvers, path: s.Symvers}, {kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
 	} {
 		if f.path == "" {
 			continue
@@ -156,16 +159,14 @@ func (s Spec) files() ([]inputFile, error) {
 		out = append(out, f)
 	}
 	if s.Modules != "" {
-		paths, err := findModuleFiles(s.Modules)
+		mods, err := findModuleFiles(s.Modules)
 		if err != nil {
 			return nil, err
 		}
-		if len(paths) == 0 {
+		if len(mods) == 0 {
 			return nil, &ParseError{File: s.Modules, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
 		}
-		for _, p := range paths {
-			out = append(out, inputFile{KindModule, p})
-		}
+		out = append(out, mods...)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("kernel build has no input files")
@@ -173,10 +174,11 @@ func (s Spec) files() ([]inputFile, error) {
 	return out, nil
 }
 
-// load reads and hashes every input, modules in parallel. modulesRoot is
-// the modules folder the module files were found in ("" when none); all
+// load reads every input, modules in parallel, and hashes them when hash
+// is set (the cache needs the hashes for its key). modulesRoot is the
+// modules folder the module files were found in ("" when none); all
 // compressed files draw on budget.
-func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build, error) {
+func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash bool) (*Build, error) {
 	rd := newReader(budget)
 	b := &Build{Modules: map[string]*Object{}}
 	inputs := make([]Input, len(files))
@@ -186,7 +188,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 		if f.kind != KindConfig {
 			continue
 		}
-		data, release, in, err := readHashed(f)
+		data, release, in, err := readHashed(f, hash)
 		if err == nil {
 			if data, err = rd.decompress(f.kind, f.path, data); err == nil {
 				b.Config, err = parseConfig(f.path, data)
@@ -210,6 +212,9 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 	var kallsyms *Kallsyms
 	var sysmap, elf, img *Object
 	var ff *FilterFunctions
+	if len(files) > 64 {
+		defer boostGC()()
+	}
 	errs := make([]error, len(files))
 	mods := make([]*Object, len(files))
 	parallel(len(files), func(i int) {
@@ -219,15 +224,15 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 		}
 		inputs[i] = Input{Kind: f.kind, Path: f.path}
 		if f.kind == KindModule {
-			if errs[i] = insideFolder(realRoot, f.path); errs[i] != nil {
-				return
+			if !f.listed {
+				if errs[i] = insideFolder(realRoot, f.path); errs[i] != nil {
+					return
+				}
 			}
-		}
-		if f.kind == KindModule {
-			mods[i], inputs[i], errs[i] = rd.readModuleHashed(f, rules)
+			mods[i], inputs[i], errs[i] = rd.readModuleFile(f, rules, hash)
 			return
 		}
-		data, release, in, err := readHashed(f)
+		data, release, in, err := readHashed(f, hash)
 		defer release()
 		inputs[i] = in
 		if err != nil {
@@ -390,69 +395,19 @@ func annotate(dst, src *Object) {
 	}
 }
 
-// readModuleHashed reads one module. An uncompressed module is read in
-// place: the ELF header, the section headers and the sections its symbols
-// need (.symtab, .strtab, .modinfo, __mcount_loc and its relocations), a
-// few percent of the file, and only those bytes are hashed, which is what
-// the index depends on. A compressed one is read, hashed and decompressed
-// whole.
-func (rd *reader) readModuleHashed(f inputFile, rules moduleRules) (*Object, Input, error) {
-	in := Input{Kind: f.kind, Path: f.path}
-	fh, st, err := safeio.Open(f.path, limitOf(f.kind))
-	if err != nil {
-		return nil, in, err
-	}
-	defer fh.Close()
-	var magic [6]byte
-	n, _ := fh.ReadAt(magic[:], 0)
-	if isCompressed(magic[:n]) {
-		data, release, in, err := readHashed(f)
-		defer release()
-		if err != nil {
-			return nil, in, err
-		}
-		o, err := rd.parseModuleBytes(f.path, data, rules)
-		return o, in, err
-	}
-	hr := newHashingReader(fh, st.Size())
-	o, err := parseModule(f.path, hr, st.Size(), rules)
-	in.Size, in.SHA256 = st.Size(), hr.sum()
-	return o, in, err
-}
-
-// hashingReader hashes every range read through it, with its offset and
-// length, in the order read: a parser that reads deterministically gives
-// the same sum for the same bytes of the same file size.
-type hashingReader struct {
-	r   io.ReaderAt
-	h   hash.Hash
-	hdr [16]byte
-}
-
-func newHashingReader(r io.ReaderAt, size int64) *hashingReader {
-	hr := &hashingReader{r: r, h: sha256.New()}
-	binary.LittleEndian.PutUint64(hr.hdr[:8], uint64(size))
-	hr.h.Write(hr.hdr[:8])
-	return hr
-}
-
-func (hr *hashingReader) ReadAt(p []byte, off int64) (int, error) {
-	n, err := hr.r.ReadAt(p, off)
-	binary.LittleEndian.PutUint64(hr.hdr[:8], uint64(off))
-	binary.LittleEndian.PutUint64(hr.hdr[8:], uint64(n))
-	hr.h.Write(hr.hdr[:])
-	hr.h.Write(p[:n])
-	return n, err
-}
-
-func (hr *hashingReader) sum() string { return hex.EncodeToString(hr.h.Sum(nil)) }
-
-// readHashed maps a whole input file and hashes its bytes as stored. The
-// data is valid until release is called; parsers copy what they keep.
-// release is never nil.
-func readHashed(f inputFile) ([]byte, func(), Input, error) {
+// readHashed maps a whole input file and, when hash is set, hashes its
+// bytes as stored. The data is valid until release is called; parsers
+// copy what they keep. release is never nil.
+func readHashed(f inputFile, hash bool) ([]byte, func(), Input, error) {
 	in := Input{Kind: f.kind, Path: f.path}
 	if f.kind == KindVmlinux {
+		if !hash {
+			st, err := safeio.Check(f.path, limitOf(f.kind))
+			if err == nil {
+				in.Size = st.Size()
+			}
+			return nil, func() {}, in, err
+		}
 		sum, size, err := hashFile(f.path, limitOf(f.kind))
 		in.SHA256, in.Size = sum, size
 		return nil, func() {}, in, err
@@ -461,8 +416,11 @@ func readHashed(f inputFile) ([]byte, func(), Input, error) {
 	if err != nil {
 		return nil, func() {}, in, err
 	}
-	sum := sha256.Sum256(data)
-	in.SHA256, in.Size = hex.EncodeToString(sum[:]), int64(len(data))
+	in.Size = int64(len(data))
+	if hash {
+		sum := sha256.Sum256(data)
+		in.SHA256 = hex.EncodeToString(sum[:])
+	}
 	return data, release, in, nil
 }
 

@@ -140,12 +140,12 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 		return nil, err
 	}
 	if opts.NoCache {
-		return load(files, spec.Modules, opts.Budget)
+		return load(files, spec.Modules, opts.Budget, !opts.NoCache)
 	}
 	dir := opts.Dir
 	if dir == "" {
 		if dir, err = CacheDir(); err != nil {
-			return load(files, spec.Modules, opts.Budget)
+			return load(files, spec.Modules, opts.Budget, !opts.NoCache)
 		}
 	}
 	memoPath := filepath.Join(dir, "spec-"+specHash(files)+".memo")
@@ -155,7 +155,7 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 			return b, nil
 		}
 	}
-	b, err := load(files, spec.Modules, opts.Budget)
+	b, err := load(files, spec.Modules, opts.Budget, true)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +230,8 @@ type memo struct {
 }
 
 func (m memo) matches(files []inputFile, stats []fileStat) bool {
-	return slices.Equal(m.files, files) && slices.Equal(m.stats, stats) && !slices.Contains(stats, fileStat{})
+	same := slices.EqualFunc(m.files, files, func(a, b inputFile) bool { return a.kind == b.kind && a.path == b.path })
+	return same && slices.Equal(m.stats, stats) && !slices.Contains(stats, fileStat{})
 }
 
 func encodeMemo(m memo) []byte {

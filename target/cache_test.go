@@ -23,7 +23,17 @@ func fixtureSpec(t testing.TB) Spec {
 // lookup indexes).
 func sameBuild(t *testing.T, a, b *Build) {
 	t.Helper()
-	if !reflect.DeepEqual(a.Inputs, b.Inputs) || !reflect.DeepEqual(a.Exports, b.Exports) || !reflect.DeepEqual(a.Config, b.Config) {
+	// A build loaded without the cache has no input hashes (no key needs
+	// them); everything else about its inputs is the same.
+	sameInputs := len(a.Inputs) == len(b.Inputs)
+	for i := 0; sameInputs && i < len(a.Inputs); i++ {
+		x, y := a.Inputs[i], b.Inputs[i]
+		if x.SHA256 == "" || y.SHA256 == "" {
+			x.SHA256, y.SHA256 = "", ""
+		}
+		sameInputs = x == y
+	}
+	if !sameInputs || !reflect.DeepEqual(a.Exports, b.Exports) || !reflect.DeepEqual(a.Config, b.Config) {
 		t.Fatal("inputs, exports or config differ")
 	}
 	objs := func(b *Build) []*Object {
@@ -248,7 +258,7 @@ func TestModuleHashCoversWhatIsRead(t *testing.T) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		o, in, err := newReader(nil).readModuleHashed(inputFile{KindModule, p}, defaultModuleRules)
+		o, in, err := newReader(nil).readModuleFile(inputFile{kind: KindModule, path: p}, defaultModuleRules, true)
 		if err != nil {
 			t.Fatal(err)
 		}

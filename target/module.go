@@ -61,6 +61,12 @@ func parseModule(path string, r io.ReaderAt, size int64, rules moduleRules) (*Ob
 	if err != nil {
 		return nil, err
 	}
+	return parseModuleELF(f, rules)
+}
+
+// parseModuleELF is parseModule on an opened ELF file.
+func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
+	path := f.path
 	if f.typ != etRel {
 		return nil, parseErr(path, 0, "not a kernel module: ELF type %d, want relocatable (1)", f.typ)
 	}
@@ -296,9 +302,10 @@ const (
 
 // findModuleFiles lists module files below dir in lexical order. The walk
 // never follows a symlink to a folder, and opens folders without blocking
-// (see safeio.OpenDir); symlinked module files are checked by load.
-func findModuleFiles(dir string) ([]string, error) {
-	var paths []string
+// (see safeio.OpenDir); a file the listing shows as regular is marked
+// listed, and symlinked module files are checked by load.
+func findModuleFiles(dir string) ([]inputFile, error) {
+	var files []inputFile
 	left := maxModuleTreeEntries
 	var walk func(d string, depth int) error
 	walk = func(d string, depth int) error {
@@ -320,7 +327,7 @@ func findModuleFiles(dir string) ([]string, error) {
 					return err
 				}
 			} else if isModuleFile(e.Name()) {
-				paths = append(paths, p)
+				files = append(files, inputFile{kind: KindModule, path: p, listed: e.Type().IsRegular()})
 			}
 		}
 		return nil
@@ -328,6 +335,6 @@ func findModuleFiles(dir string) ([]string, error) {
 	if err := walk(dir, 0); err != nil {
 		return nil, err
 	}
-	sort.Strings(paths)
-	return paths, nil
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	return files, nil
 }

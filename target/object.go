@@ -37,6 +37,9 @@ const VmlinuxName = "vmlinux"
 // the object's symbols.
 type Symbol struct {
 	Name string
+	// File is the source file the symbol came from (from the STT_FILE entry
+	// that precedes a local symbol), or "" when unknown.
+	File string
 	// Addr is the symbol value: a kernel address for vmlinux and for modules
 	// read from kallsyms (zero when kptr_restrict hid it), a section offset
 	// for modules read from a .ko file.
@@ -45,9 +48,6 @@ type Symbol struct {
 	Size uint64
 	// Type is the nm-style letter (t, T, d, ...), as /proc/kallsyms shows it.
 	Type byte
-	// File is the source file the symbol came from (from the STT_FILE entry
-	// that precedes a local symbol), or "" when unknown.
-	File string
 	// Func reports whether the symbol is a function (STT_FUNC in an ELF; a
 	// text letter t/T/w/W in text formats).
 	Func bool
