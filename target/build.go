@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klpc/klpc/internal/safeio"
 )
@@ -59,7 +60,10 @@ type Input struct {
 type Build struct {
 	// Vmlinux is nil when no vmlinux symbol source was given.
 	Vmlinux *Object
-	// Modules by module name.
+	// Modules by module name. A build read from the index cache decodes
+	// a module's symbols on first use: Object, and every method of
+	// Object, do it; call Object.Load before reading the Symbols field of
+	// a module taken from this map directly.
 	Modules map[string]*Object
 	// Exports in Module.symvers order.
 	Exports []Export
@@ -88,6 +92,9 @@ func (b *Build) Object(name string) (*Object, bool) {
 		return b.Vmlinux, b.Vmlinux != nil
 	}
 	o, ok := b.Modules[ModuleName(name)]
+	if ok {
+		o.load()
+	}
 	return o, ok
 }
 
@@ -145,6 +152,32 @@ type inputFile struct {
 
 // files lists the files a spec names, expanding the modules folder.
 func (s Spec) files() ([]inputFile, error) {
+	files, _, err := s.listFiles()
+	return files, err
+}
+
+// dirList is the folders of a modules tree, each with its identity taken
+// before it was listed.
+type dirList struct {
+	paths []inputFile
+	stats []fileStat
+}
+
+// settled reports whether every folder was last changed long enough ago
+// (file times tick coarsely) that a later change must show in its times.
+func (d dirList) settled() bool {
+	limit := time.Now().Add(-2 * time.Second).UnixNano()
+	for _, st := range d.stats {
+		if st == (fileStat{}) || st.mtime > limit || st.ctime > limit {
+			return false
+		}
+	}
+	return len(d.stats) > 0
+}
+
+// listFiles is files, and the folders of the modules tree it walked.
+func (s Spec) listFiles() ([]inputFile, dirList, error) {
+	var dirs dirList
 	var out []inputFile
 	for _, f := range []inputFile{
 		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
@@ -154,24 +187,24 @@ func (s Spec) files() ([]inputFile, error) {
 			continue
 		}
 		if _, err := safeio.Check(f.path, limitOf(f.kind)); err != nil {
-			return nil, err
+			return nil, dirs, err
 		}
 		out = append(out, f)
 	}
 	if s.Modules != "" {
-		mods, err := findModuleFiles(s.Modules)
+		mods, err := walkModuleFiles(s.Modules, &dirs)
 		if err != nil {
-			return nil, err
+			return nil, dirs, err
 		}
 		if len(mods) == 0 {
-			return nil, &ParseError{File: s.Modules, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
+			return nil, dirs, &ParseError{File: s.Modules, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
 		}
 		out = append(out, mods...)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("kernel build has no input files")
+		return nil, dirs, errors.New("kernel build has no input files")
 	}
-	return out, nil
+	return out, dirs, nil
 }
 
 // load reads every input, modules in parallel, and hashes them when hash
@@ -595,11 +628,22 @@ func isPlaceholderSystemMap(path string) bool {
 // readDirBounded lists a folder like os.ReadDir, sorted by name, but fails
 // instead of reading more than max entries.
 func readDirBounded(dir string, max int) ([]fs.DirEntry, error) {
+	return readDirStat(dir, max, nil)
+}
+
+// readDirStat is readDirBounded that also records, when st is not nil,
+// the folder's identity as it was before its entries were read.
+func readDirStat(dir string, max int, st *fileStat) ([]fs.DirEntry, error) {
 	fh, err := safeio.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
+	if st != nil {
+		if info, err := fh.Stat(); err == nil {
+			*st = statIdentity(info)
+		}
+	}
 	var out []fs.DirEntry
 	for {
 		ents, err := fh.ReadDir(1024)

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,7 +40,7 @@ func sameBuild(t *testing.T, a, b *Build) {
 	objs := func(b *Build) []*Object {
 		out := []*Object{b.Vmlinux}
 		for _, n := range b.ModuleNames() {
-			out = append(out, b.Modules[n])
+			out = append(out, b.Modules[n].Load())
 		}
 		return out
 	}
@@ -151,14 +152,46 @@ func TestCacheDirFromEnv(t *testing.T) {
 	}
 }
 
+// splitIndex returns an index entry's head and its modules' symbols.
+func splitIndex(enc []byte) (head, blobs []byte) {
+	n := le.Uint64(enc[12:])
+	return enc[24 : 24+n], enc[24+n:]
+}
+
+// decodeIndexBytes decodes an entry held in memory, every module's
+// symbols included.
+func decodeIndexBytes(head, blobs []byte) (*Build, error) {
+	b, err := decodeHead(string(head), uint64(len(blobs)), &indexSource{data: blobs})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range b.ModuleNames() {
+		b.Modules[n].Load()
+	}
+	return b, nil
+}
+
 func TestDecodeNeverPanics(t *testing.T) {
 	b := loadFixture(t)
-	enc := encodeBuild(b)
-	// Every prefix of a valid payload must fail cleanly.
-	for _, n := range []int{0, 1, 7, 100, len(enc) / 3, len(enc) - 1} {
-		if _, err := decodeBuild(string(enc[:n])); err == nil {
+	head, blobs := splitIndex(encodeIndex(b))
+	if got, err := decodeIndexBytes(head, blobs); err != nil {
+		t.Fatal(err)
+	} else {
+		sameBuild(t, b, got)
+	}
+	// Every prefix of a valid head must fail cleanly.
+	for _, n := range []int{0, 1, 7, 100, len(head) / 3, len(head) - 1} {
+		if _, err := decodeIndexBytes(head[:n], blobs); err == nil {
 			t.Errorf("prefix %d decoded", n)
 		}
+	}
+	// Damaged symbols are read again from the files (none here).
+	bad := bytes.Clone(blobs)
+	bad[len(bad)/2] ^= 0xff
+	if got, err := decodeIndexBytes(head, bad); err != nil {
+		t.Fatal(err)
+	} else if n := len(got.ModuleNames()); n == 0 {
+		t.Fatal("no modules")
 	}
 }
 

@@ -154,11 +154,12 @@ func FuzzFilterFunctions(f *testing.F) {
 func FuzzCacheEntry(f *testing.F) {
 	b, err := Load(Spec{Modules: fixtureMods})
 	if err == nil {
-		f.Add(encodeBuild(b))
+		head, blobs := splitIndex(encodeIndex(b))
+		f.Add(head, blobs)
 	}
 	// Counts that claim far more entries than the payload holds, and a
 	// damaged-module list with an entry of no errors.
-	f.Add(binary.AppendUvarint(nil, 1<<62))
+	f.Add(binary.AppendUvarint(nil, 1<<62), []byte{})
 	var e encoder
 	e.inputs(nil)
 	e.byte(0)
@@ -166,10 +167,10 @@ func FuzzCacheEntry(f *testing.F) {
 	e.byte(0)
 	e.uvarint(0)
 	e.uvarint(1 << 40)
-	f.Add(e.buf)
-	f.Add(append(bytes.Clone(e.buf[:len(e.buf)-6]), 1, 1, 'x', 0))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if b, err := decodeBuild(string(data)); err == nil {
+	f.Add(e.buf, []byte{})
+	f.Add(append(bytes.Clone(e.buf[:len(e.buf)-6]), 1, 1, 'x', 0), []byte{})
+	f.Fuzz(func(t *testing.T, head, blobs []byte) {
+		if b, err := decodeIndexBytes(head, blobs); err == nil {
 			for _, n := range b.ModuleNames() {
 				b.Modules[n].Resolve("x", 0, "")
 			}

@@ -305,6 +305,12 @@ const (
 // (see safeio.OpenDir); a file the listing shows as regular is marked
 // listed, and symlinked module files are checked by load.
 func findModuleFiles(dir string) ([]inputFile, error) {
+	return walkModuleFiles(dir, nil)
+}
+
+// walkModuleFiles is findModuleFiles that also records, when dirs is not
+// nil, every folder it listed with its identity before the listing.
+func walkModuleFiles(dir string, dirs *dirList) ([]inputFile, error) {
 	var files []inputFile
 	left := maxModuleTreeEntries
 	var walk func(d string, depth int) error
@@ -312,7 +318,13 @@ func findModuleFiles(dir string) ([]inputFile, error) {
 		if depth > maxModuleTreeDepth {
 			return &ParseError{File: d, Msg: fmt.Sprintf("is more than %d folders deep in the modules folder %s", maxModuleTreeDepth, dir)}
 		}
-		ents, err := readDirBounded(d, left)
+		var st *fileStat
+		if dirs != nil {
+			dirs.paths = append(dirs.paths, inputFile{kind: "folder", path: d})
+			dirs.stats = append(dirs.stats, fileStat{})
+			st = &dirs.stats[len(dirs.stats)-1]
+		}
+		ents, err := readDirStat(d, left, st)
 		if errors.Is(err, errTooManyEntries) {
 			return &ParseError{File: dir, Msg: fmt.Sprintf("the modules folder holds more than %d files and folders", maxModuleTreeEntries)}
 		}
