@@ -150,12 +150,6 @@ type inputFile struct {
 	listed bool
 }
 
-// files lists the files a spec names, expanding the modules folder.
-func (s Spec) files() ([]inputFile, error) {
-	files, _, err := s.listFiles()
-	return files, err
-}
-
 // dirList is the folders of a modules tree, each with its identity taken
 // before it was listed.
 type dirList struct {
@@ -175,7 +169,8 @@ func (d dirList) settled() bool {
 	return len(d.stats) > 0
 }
 
-// listFiles is files, and the folders of the modules tree it walked.
+// listFiles lists the files a spec names, expanding the modules folder,
+// and the folders of the modules tree it walked.
 func (s Spec) listFiles() ([]inputFile, dirList, error) {
 	var dirs dirList
 	var out []inputFile

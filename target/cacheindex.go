@@ -23,7 +23,7 @@ type indexSource struct {
 	path string
 	data []byte // the module symbols, for an entry held in memory (tests)
 	size int64  // the entry's size when its head was read
-	base int64 // offset of the first module's symbols
+	base int64  // offset of the first module's symbols
 
 	// What to read again when the entry can no longer be trusted (it
 	// changed on disk after its head was read, or fails its checks).
