@@ -129,8 +129,8 @@ func (b *Build) Counts() Counts {
 	if b.Vmlinux != nil {
 		add(b.Vmlinux.Counts())
 	}
-	for _, n := range b.ModuleNames() {
-		add(b.Modules[n].Counts())
+	for _, m := range b.Modules { // a sum: any order will do
+		add(m.Counts())
 	}
 	return total
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -153,8 +154,8 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 	m, haveMemo := readMemo(memoPath)
 	// The memo's folders unchanged means the same module files: adding,
 	// removing or renaming an entry changes its folder's times.
-	if haveMemo && len(m.dirs) > 0 && slices.Equal(statAll(m.dirs), m.dirStats) {
-		if st := statAll(m.files); m.matches(m.files, st) {
+	if haveMemo && len(m.dirs) > 0 && slices.Equal(statAll(m.dirs, spec.Modules), m.dirStats) {
+		if st := statAll(m.files, spec.Modules); m.matches(m.files, st) {
 			if b, ok := readIndex(filepath.Join(dir, m.key+".idx"), m.files, spec.Modules, opts.Budget); ok {
 				return b, nil
 			}
@@ -164,7 +165,7 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 	if err != nil {
 		return nil, err
 	}
-	before := statAll(files)
+	before := statAll(files, spec.Modules)
 	if haveMemo && m.matches(files, before) {
 		if b, ok := readIndex(filepath.Join(dir, m.key+".idx"), files, spec.Modules, opts.Budget); ok {
 			return b, nil
@@ -180,7 +181,7 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 		// Only remember hashes of files that did not change meanwhile,
 		// and folders whose times are old enough that a change in the
 		// same clock tick cannot hide behind them.
-		if after := statAll(files); slices.Equal(before, after) && !slices.Contains(before, fileStat{}) {
+		if after := statAll(files, spec.Modules); slices.Equal(before, after) && !slices.Contains(before, fileStat{}) {
 			nm := memo{key: key, files: files, stats: before}
 			if dirs.settled() {
 				nm.dirs, nm.dirStats = dirs.paths, dirs.stats
@@ -238,13 +239,30 @@ type fileStat struct {
 }
 
 // statAll stats every file (after symlinks), on all cores: a module tree
-// has thousands. A file that cannot be stated gets the zero fileStat.
-func statAll(files []inputFile) []fileStat {
+// has thousands. Files below root are stated relative to it, which spares
+// the kernel walking root's path for each. A file that cannot be stated
+// gets the zero fileStat.
+func statAll(files []inputFile, root string) []fileStat {
 	out := make([]fileStat, len(files))
+	var sd *safeio.StatDir
+	if root != "" {
+		if d, err := safeio.OpenStatDir(root); err == nil {
+			sd = d
+			defer d.Close()
+		}
+	}
+	prefix := root + string(filepath.Separator)
 	const batch = 256
 	parallel((len(files)+batch-1)/batch, func(k int) {
 		for i := k * batch; i < min((k+1)*batch, len(files)); i++ {
-			if st, err := safeio.Stat(files[i].path); err == nil {
+			var st safeio.Info
+			var err error
+			if rel, ok := strings.CutPrefix(files[i].path, prefix); ok && sd != nil {
+				st, err = sd.Stat(rel)
+			} else {
+				st, err = safeio.Stat(files[i].path)
+			}
+			if err == nil {
 				out[i] = identityOf(st)
 			}
 		}

@@ -107,6 +107,8 @@ func decodeSymbols(buf []byte, crc uint32) ([]Symbol, bool) {
 // and budget are what the build was loaded from, for a module whose
 // symbols fail their checks later.
 func readIndex(path string, files []inputFile, root string, budget *safeio.Budget) (*Build, bool) {
+	// Decoding a vmlinux allocates ~100k live symbols at once; see boostGC.
+	defer boostGC()()
 	fh, err := safeio.OpenFile(path, limitOf(kindIndex))
 	if err != nil {
 		return nil, false

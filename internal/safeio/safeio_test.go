@@ -321,3 +321,27 @@ func TestOpenFileAndOpenListed(t *testing.T) {
 		}
 	}
 }
+
+func TestStatDirMatchesStat(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a", "b", "f"), []byte("x"), 0o644)
+	os.Symlink("b/f", filepath.Join(dir, "a", "l"))
+	link := filepath.Join(t.TempDir(), "root")
+	os.Symlink(dir, link)
+	d, err := safeio.OpenStatDir(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, rel := range []string{"a/b/f", "a/l", "a", "a/b"} {
+		got, err := d.Stat(rel)
+		want, werr := safeio.Stat(filepath.Join(link, rel))
+		if err != nil || werr != nil || got != want {
+			t.Errorf("%s: %+v %v, want %+v %v", rel, got, err, want, werr)
+		}
+	}
+	if _, err := d.Stat("missing"); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), filepath.Join(link, "missing")) {
+		t.Errorf("missing: %v", err)
+	}
+}
