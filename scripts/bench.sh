@@ -7,6 +7,7 @@
 #   RUNS=5 bash scripts/bench.sh     more runs per small figure (default 5)
 #   BASE=<commit> bash scripts/bench.sh
 #   SKIP_BEFORE=1 bash scripts/bench.sh   only the working tree
+#   ONLY=index bash scripts/bench.sh      only the index and quickstart figures
 #
 # Figures (median of RUNS runs after a warm-up; fleets run FLEET_RUNS times,
 # default 1; wall time and CPU time = user+sys, since a shared machine makes
@@ -63,11 +64,15 @@ gen() { # NAME KERNELS RELEASES FUNCS
   fi
   echo "$d"
 }
+fleets=1
+[ "${ONLY:-}" = index ] && fleets=
+if [ -n "$fleets" ]; then
 fleet=$(gen fleet-50-30-1000 50 30 1000)
 lin1=$(gen fleet-5-30-1000 5 30 1000)
 lin10=$(gen fleet-5-30-10000 5 30 10000)
 share1=$(gen fleet-1-1-10 1 1 10)
 share50=$(gen fleet-50-1-10 50 1 10)
+fi
 
 # once NAME CMD...: one run; appends "wall cpu rss" to $work/NAME.
 once() {
@@ -124,6 +129,7 @@ for v in "${versions[@]}"; do
   many "$v.coldimage" "$runs" "$work/$v/klpc" index --no-cache "$img"
   many "$v.warmimage" "$runs" "$work/$v/klpc" index "$img"
   many "$v.warmplan" "$runs" "$work/$v/klpc" plan "$top/examples/quickstart"
+  [ -n "$fleets" ] || { unset KLPC_CACHE_DIR; continue; }
   for n in share1 share50; do
     d=${!n}
     many "$v.$n" "$runs" "$work/$v/klpc" plan "$d"
@@ -138,13 +144,13 @@ done
 printf '\nmachine: %s cores, load average %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'modules: %s files in %s\n' "$count" "$mods"
 printf 'nm (find|xargs nm):   wall %s  cpu %s  peak %s\n' "$(ms "$(med nm 1)")" "$(ms "$(med nm 2)")" "$(mb "$(med nm 3)")"
-printf 'fleet: 50 kernels x 30 cumulative releases x 1,000 functions (%s)\n' "$fleet"
+[ -n "$fleets" ] && printf 'fleet: 50 kernels x 30 cumulative releases x 1,000 functions (%s)\n' "$fleet"
 for v in "${versions[@]}"; do
   cr=$(awk '{ print $1 }' "$work/$v.coldratio" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
   ccr=$(awk '{ print $2 }' "$work/$v.coldratio" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  l1=$(med "$v.lin1" 2); l10=$(med "$v.lin10" 2)
-  s1=$(med "$v.share1" 1); s50=$(med "$v.share50" 1)
-  r1=$(med "$v.share1" 3); r50=$(med "$v.share50" 3)
+  if [ -n "$fleets" ]; then l1=$(med "$v.lin1" 2); l10=$(med "$v.lin10" 2); fi
+  if [ -n "$fleets" ]; then s1=$(med "$v.share1" 1); s50=$(med "$v.share50" 1); fi
+  if [ -n "$fleets" ]; then r1=$(med "$v.share1" 3); r50=$(med "$v.share50" 3); fi
   printf '\n== %s\n' "$v"
   printf 'cold index:           wall %s  cpu %s  peak %s   %.3fx nm wall, %.3fx nm cpu   (goal <= 0.10x: %s)\n' \
     "$(ms "$(med "$v.cold" 1)")" "$(ms "$(med "$v.cold" 2)")" "$(mb "$(med "$v.cold" 3)")" "$cr" "$ccr" "$(verdict "$cr" 0.10)"
@@ -154,6 +160,7 @@ for v in "${versions[@]}"; do
     "$(ms "$(med "$v.coldimage" 1)")" "$(ms "$(med "$v.coldimage" 2)")" "$(ms "$(med "$v.warmimage" 1)")" "$(ms "$(med "$v.warmimage" 2)")"
   printf 'warm plan quickstart: wall %s  cpu %s  peak %s   (goal <= 15 ms: %s)\n' \
     "$(ms "$(med "$v.warmplan" 1)")" "$(ms "$(med "$v.warmplan" 2)")" "$(mb "$(med "$v.warmplan" 3)")" "$(verdict "$(med "$v.warmplan" 1)" 0.015)"
+  [ -n "$fleets" ] || continue
   printf 'fleet plan:           wall %s  cpu %s  peak %s   (goal <= 2 s: %s, <= 300 MB: %s)\n' \
     "$(ms "$(med "$v.plan" 1)")" "$(ms "$(med "$v.plan" 2)")" "$(mb "$(med "$v.plan" 3)")" "$(verdict "$(med "$v.plan" 1)" 2)" "$(verdict "$(med "$v.plan" 3)" 307200)"
   printf 'fleet emit:           wall %s  cpu %s  peak %s   (goal <= 10 s: %s, <= 300 MB: %s)\n' \
