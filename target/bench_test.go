@@ -88,6 +88,45 @@ func TestModuleTreeReadsMatchWholeParse(t *testing.T) {
 		if !sameObject(got, want) {
 			t.Fatalf("%s: the read-ahead path and the whole file differ", f.path)
 		}
+		checkTraceablePacked(t, f.path, data)
 	}
 	t.Logf("%d modules compared", len(files))
+}
+
+// checkTraceablePacked compares the two ways traceable finds call sites.
+func checkTraceablePacked(t *testing.T, path string, data []byte) {
+	t.Helper()
+	f, err := openELF(path, &bytesReaderAt{data}, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites, ok, err := f.ftraceCallSites(syms)
+	if err != nil || !ok {
+		return
+	}
+	packed, ok := f.traceablePacked(syms, sites)
+	if !ok {
+		t.Fatalf("%s: packed call sites refused", path)
+	}
+	if !reflect.DeepEqual(packed, f.traceableSorted(syms, sites)) {
+		t.Fatalf("%s: packed and sorted call sites differ", path)
+	}
+}
+
+func TestTraceablePackedMatchesSorted(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(fixtureMods, "*.ko"))
+	if len(paths) == 0 {
+		t.Fatal("no fixture modules")
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTraceablePacked(t, p, data)
+	}
 }

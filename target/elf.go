@@ -92,6 +92,7 @@ type elfScratch struct {
 	syms   []elfSym
 	calls  []callSite
 	sites  []callSite
+	keys   []uint64
 	traced []bool
 }
 
@@ -420,6 +421,15 @@ func (f *elfFile) symbolsTraced() (syms []elfSym, traced []bool, err error) {
 // that is what ftrace_location (kernel/trace/ftrace.c) finds for sym+0 when
 // klp_patch_func asks. Symbols are keyed by section for relocatable files.
 func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
+	if out, ok := f.traceablePacked(syms, sites); ok {
+		return out
+	}
+	return f.traceableSorted(syms, sites)
+}
+
+// traceableSorted is traceable for any file: call sites as (section,
+// offset) pairs, searched with a comparison function.
+func (f *elfFile) traceableSorted(syms []elfSym, sites []callSite) []bool {
 	rel := f.typ == etRel
 	key := func(section int, off uint64) callSite {
 		if !rel {
@@ -454,6 +464,54 @@ func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
 		out[i] = j < len(sorted) && sorted[j].section == lo.section && sorted[j].off < end
 	}
 	return out
+}
+
+// traceablePacked is traceable for the usual case, a module whose
+// sections number fewer than 2^16 and are smaller than 2^48 bytes: each
+// call site becomes one integer (section << 48 | offset), so sorting and
+// searching them needs no comparison function. ok is false when the file
+// does not fit.
+func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, ok bool) {
+	const shift, limit = 48, uint64(1) << 48
+	if f.typ != etRel || len(f.sections) >= 1<<16 {
+		return nil, false
+	}
+	var keys []uint64
+	if f.scratch != nil {
+		keys = f.scratch.keys[:0]
+	}
+	for _, c := range sites {
+		if c.section < 0 || c.section >= 1<<16 || c.off >= limit {
+			return nil, false
+		}
+		keys = append(keys, uint64(c.section)<<shift|c.off)
+	}
+	if f.scratch != nil {
+		f.scratch.keys = keys
+		out = slices.Grow(f.scratch.traced[:0], len(syms))[:len(syms)]
+		clear(out)
+		f.scratch.traced = out
+	} else {
+		out = make([]bool, len(syms))
+	}
+	slices.Sort(keys)
+	for i := range syms {
+		s := &syms[i]
+		if t := s.typ(); (t != sttFunc && t != sttIfunc) || s.shndx == shnUndef || s.shndx >= shnLoreserve {
+			continue
+		}
+		if s.value >= limit {
+			return nil, false
+		}
+		sec := uint64(s.shndx) << shift
+		end := s.value + max(s.size, 1)
+		if end > limit || end < s.value {
+			end = limit
+		}
+		j, _ := slices.BinarySearch(keys, sec|s.value)
+		out[i] = j < len(keys) && keys[j] < sec+end
+	}
+	return out, true
 }
 
 // openInput opens path for ELF reading: an uncompressed file is read in
