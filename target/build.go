@@ -82,8 +82,10 @@ type Build struct {
 	// fails the whole load instead.
 	Damaged map[string]error
 
-	exportOnce sync.Once
-	exportIdx  map[string]int
+	exportOnce    sync.Once
+	exportIdx     map[string]int
+	exportScans   atomic.Int32
+	exportIndexed atomic.Bool
 }
 
 // Object returns vmlinux (name "vmlinux" or "") or the named module.
@@ -103,11 +105,23 @@ func (b *Build) ModuleNames() []string { return sortedKeys(b.Modules) }
 
 // Export looks up an exported symbol.
 func (b *Build) Export(symbol string) (Export, bool) {
+	// A plan asks about a few symbols: scan for the first ones rather
+	// than build a map of ~30k exports (as Object.Lookup does).
+	if !b.exportIndexed.Load() && b.exportScans.Add(1) <= linearLookups {
+		// The last entry of a name wins, as in the map.
+		for i := len(b.Exports) - 1; i >= 0; i-- {
+			if b.Exports[i].Symbol == symbol {
+				return b.Exports[i], true
+			}
+		}
+		return Export{}, false
+	}
 	b.exportOnce.Do(func() {
 		b.exportIdx = make(map[string]int, len(b.Exports))
 		for i, e := range b.Exports {
 			b.exportIdx[e.Symbol] = i
 		}
+		b.exportIndexed.Store(true)
 	})
 	i, ok := b.exportIdx[symbol]
 	if !ok {

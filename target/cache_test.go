@@ -312,3 +312,17 @@ func TestModuleHashCoversWhatIsRead(t *testing.T) {
 		t.Error("a change to .strtab kept the hash")
 	}
 }
+
+// Export answers the same before and after it builds its map; the last
+// entry of a duplicated name wins either way.
+func TestExportScanMatchesMap(t *testing.T) {
+	b := &Build{Exports: []Export{{Symbol: "a", Module: "m1"}, {Symbol: "b"}, {Symbol: "a", Module: "m2"}}}
+	for i := 0; i < 2*linearLookups+2; i++ {
+		if e, ok := b.Export("a"); !ok || e.Module != "m2" {
+			t.Fatalf("lookup %d: %+v %v", i, e, ok)
+		}
+		if _, ok := b.Export("c"); ok {
+			t.Fatalf("lookup %d: c found", i)
+		}
+	}
+}
