@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/klpc/klpc/internal/safeio"
 )
@@ -57,12 +58,25 @@ func ReadFile(path string) (*Snapshot, error) {
 var (
 	// module_name: what /proc/modules can list (kabi checks the stricter
 	// rules of names klpc writes; here any name the kernel shows is fine).
-	moduleRe  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,55}$`)
-	funcDirRe = regexp.MustCompile(`^[A-Za-z0-9_.$]{1,511},[0-9]{1,10}$`)
-	releaseRe = regexp.MustCompile(`^[A-Za-z0-9._+~-]{1,64}$`)
-	printable = regexp.MustCompile(`^[\x20-\x7e]{0,256}$`)
-	taintRe   = regexp.MustCompile(`^[A-Z]{0,32}$`)
+	moduleRe  = &lazyRe{pat: `^[A-Za-z0-9_-]{1,55}$`}
+	funcDirRe = &lazyRe{pat: `^[A-Za-z0-9_.$]{1,511},[0-9]{1,10}$`}
+	releaseRe = &lazyRe{pat: `^[A-Za-z0-9._+~-]{1,64}$`}
+	printable = &lazyRe{pat: `^[\x20-\x7e]{0,256}$`}
+	taintRe   = &lazyRe{pat: `^[A-Z]{0,32}$`}
 )
+
+// lazyRe compiles its pattern on first use: every klpc command starts
+// the process, and most never read a snapshot.
+type lazyRe struct {
+	once sync.Once
+	pat  string
+	re   *regexp.Regexp
+}
+
+func (l *lazyRe) MatchString(s string) bool {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.pat) })
+	return l.re.MatchString(s)
+}
 
 // Parse checks a snapshot's text: strict JSON (no unknown fields, no
 // trailing data), Format, names as the kernel shows them, no duplicates.

@@ -8,6 +8,7 @@
 #   BASE=<commit> bash scripts/bench.sh
 #   SKIP_BEFORE=1 bash scripts/bench.sh   only the working tree
 #   ONLY=fleet bash scripts/bench.sh      only fleet plan, emit and linearity
+#   ONLY=index bash scripts/bench.sh      only the index, quickstart and sharing figures
 #   EMIT_DIR=/dev/shm bash scripts/bench.sh   emit the fleet under another
 #                                    folder (default: a temporary folder in
 #                                    /tmp); on tmpfs the figure leaves out the
@@ -42,11 +43,12 @@ fi
 command -v nm >/dev/null || { echo "bench: nm (binutils) is required" >&2; exit 1; }
 
 runs=${RUNS:-5}
-all=1
+all=1 fleets=1
 case ${ONLY:-} in
   '') ;;
   fleet) all= ;;
-  *) echo "bench: ONLY=$ONLY: only ONLY=fleet is known" >&2; exit 2 ;;
+  index) fleets= ;;
+  *) echo "bench: ONLY=$ONLY: ONLY=fleet and ONLY=index are known" >&2; exit 2 ;;
 esac
 fleet_runs=${FLEET_RUNS:-1}
 base=${BASE:-f1559a7}
@@ -100,9 +102,11 @@ gen() { # NAME KERNELS RELEASES FUNCS
   fi
   echo "$d"
 }
-fleet=$(gen fleet-50-30-1000 50 30 1000)
-lin1=$(gen fleet-5-30-1000 5 30 1000)
-lin10=$(gen fleet-5-30-10000 5 30 10000)
+if [ -n "$fleets" ]; then
+  fleet=$(gen fleet-50-30-1000 50 30 1000)
+  lin1=$(gen fleet-5-30-1000 5 30 1000)
+  lin10=$(gen fleet-5-30-10000 5 30 10000)
+fi
 share1=$(gen fleet-1-1-10 1 1 10)
 share50=$(gen fleet-50-1-10 50 1 10)
 
@@ -169,6 +173,7 @@ for v in "${versions[@]}"; do
       many "$v.$n" "$runs" "$work/$v/klpc" plan "$d"
     done
   fi
+  [ -n "$fleets" ] || { unset KLPC_CACHE_DIR; continue; }
   (cd "$lin1" && many "$v.lin1" "$fleet_runs" "$work/$v/klpc" plan .)
   (cd "$lin10" && many "$v.lin10" "$fleet_runs" "$work/$v/klpc" plan .)
   (cd "$fleet" && many "$v.plan" "$fleet_runs" "$work/$v/klpc" plan .)
@@ -181,9 +186,9 @@ if [ -n "$all" ]; then
   printf 'modules: %s files in %s\n' "$count" "$mods"
   printf 'nm (find|xargs nm):   wall %s  cpu %s  peak %s\n' "$(ms "$(med nm 1)")" "$(ms "$(med nm 2)")" "$(mb "$(med nm 3)")"
 fi
-printf 'fleet: 50 kernels x 30 cumulative releases x 1,000 functions (%s), emitted under %s\n' "$fleet" "$emitdir"
+[ -z "$fleets" ] || printf 'fleet: 50 kernels x 30 cumulative releases x 1,000 functions (%s), emitted under %s\n' "$fleet" "$emitdir"
 for v in "${versions[@]}"; do
-  l1=$(med "$v.lin1" 2); l10=$(med "$v.lin10" 2)
+  [ -z "$fleets" ] || { l1=$(med "$v.lin1" 2); l10=$(med "$v.lin10" 2); }
   printf '\n== %s\n' "$v"
   if [ -n "$all" ]; then
     cr=$(awk '{ print $1 }' "$work/$v.coldratio" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
@@ -199,12 +204,14 @@ for v in "${versions[@]}"; do
     printf 'warm plan quickstart: wall %s  cpu %s  peak %s   (goal <= 15 ms: %s)\n' \
       "$(ms "$(med "$v.warmplan" 1)")" "$(ms "$(med "$v.warmplan" 2)")" "$(mb "$(med "$v.warmplan" 3)")" "$(verdict "$(med "$v.warmplan" 1)" 0.015)"
   fi
-  printf 'fleet plan:           wall %s  cpu %s  peak %s   (goal <= 2 s: %s, <= 300 MB: %s)\n' \
-    "$(ms "$(med "$v.plan" 1)")" "$(ms "$(med "$v.plan" 2)")" "$(mb "$(med "$v.plan" 3)")" "$(verdict "$(med "$v.plan" 1)" 2)" "$(verdict "$(med "$v.plan" 3)" 307200)"
-  printf 'fleet emit:           wall %s  cpu %s  peak %s   (goal <= 10 s: %s, <= 300 MB: %s)\n' \
-    "$(ms "$(med "$v.emit" 1)")" "$(ms "$(med "$v.emit" 2)")" "$(mb "$(med "$v.emit" 3)")" "$(verdict "$(med "$v.emit" 1)" 10)" "$(verdict "$(med "$v.emit" 3)" 307200)"
-  printf 'linearity (5x30):     1,000 fn cpu %s, 10,000 fn cpu %s: %.1fx for 10x   (goal <= 12x: %s)\n' \
-    "$(ms "$l1")" "$(ms "$l10")" "$(ratio "$l10" "$l1")" "$(verdict "$(ratio "$l10" "$l1")" 12)"
+  if [ -n "$fleets" ]; then
+    printf 'fleet plan:           wall %s  cpu %s  peak %s   (goal <= 2 s: %s, <= 300 MB: %s)\n' \
+      "$(ms "$(med "$v.plan" 1)")" "$(ms "$(med "$v.plan" 2)")" "$(mb "$(med "$v.plan" 3)")" "$(verdict "$(med "$v.plan" 1)" 2)" "$(verdict "$(med "$v.plan" 3)" 307200)"
+    printf 'fleet emit:           wall %s  cpu %s  peak %s   (goal <= 10 s: %s, <= 300 MB: %s)\n' \
+      "$(ms "$(med "$v.emit" 1)")" "$(ms "$(med "$v.emit" 2)")" "$(mb "$(med "$v.emit" 3)")" "$(verdict "$(med "$v.emit" 1)" 10)" "$(verdict "$(med "$v.emit" 3)" 307200)"
+    printf 'linearity (5x30):     1,000 fn cpu %s, 10,000 fn cpu %s: %.1fx for 10x   (goal <= 12x: %s)\n' \
+      "$(ms "$l1")" "$(ms "$l10")" "$(ratio "$l10" "$l1")" "$(verdict "$(ratio "$l10" "$l1")" 12)"
+  fi
   if [ -n "$all" ]; then
     printf 'sharing:              1 kernel %s %s, 50 kernels %s %s: %s and %s per extra kernel block\n' \
       "$(ms "$s1")" "$(mb "$r1")" "$(ms "$s50")" "$(mb "$r50")" \

@@ -2,11 +2,9 @@ package target
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klpc/klpc/internal/safeio"
 )
@@ -51,8 +50,9 @@ type Input struct {
 	Size int64
 	// SHA256 (hex) identifies the content the index was built from: the
 	// whole file as stored, except for an uncompressed module, whose
-	// hash covers the size and the parts its symbols were read from (see
-	// readModuleHashed).
+	// hash covers the size and the sections its symbols were read from
+	// (see readModuleFile). It is empty in a build loaded without the
+	// cache (Options.NoCache), which needs no cache key.
 	SHA256 string
 }
 
@@ -60,7 +60,10 @@ type Input struct {
 type Build struct {
 	// Vmlinux is nil when no vmlinux symbol source was given.
 	Vmlinux *Object
-	// Modules by module name.
+	// Modules by module name. A build read from the index cache decodes
+	// a module's symbols on first use: Object, and every method of
+	// Object, do it; call Object.Load before reading the Symbols field of
+	// a module taken from this map directly.
 	Modules map[string]*Object
 	// Exports in Module.symvers order.
 	Exports []Export
@@ -79,8 +82,10 @@ type Build struct {
 	// fails the whole load instead.
 	Damaged map[string]error
 
-	exportOnce sync.Once
-	exportIdx  map[string]int
+	exportOnce    sync.Once
+	exportIdx     map[string]int
+	exportScans   atomic.Int32
+	exportIndexed atomic.Bool
 }
 
 // Object returns vmlinux (name "vmlinux" or "") or the named module.
@@ -89,6 +94,9 @@ func (b *Build) Object(name string) (*Object, bool) {
 		return b.Vmlinux, b.Vmlinux != nil
 	}
 	o, ok := b.Modules[ModuleName(name)]
+	if ok {
+		o.load()
+	}
 	return o, ok
 }
 
@@ -97,11 +105,23 @@ func (b *Build) ModuleNames() []string { return sortedKeys(b.Modules) }
 
 // Export looks up an exported symbol.
 func (b *Build) Export(symbol string) (Export, bool) {
+	// A plan asks about a few symbols: scan for the first ones rather
+	// than build a map of ~30k exports (as Object.Lookup does).
+	if !b.exportIndexed.Load() && b.exportScans.Add(1) <= linearLookups {
+		// The last entry of a name wins, as in the map.
+		for i := len(b.Exports) - 1; i >= 0; i-- {
+			if b.Exports[i].Symbol == symbol {
+				return b.Exports[i], true
+			}
+		}
+		return Export{}, false
+	}
 	b.exportOnce.Do(func() {
 		b.exportIdx = make(map[string]int, len(b.Exports))
 		for i, e := range b.Exports {
 			b.exportIdx[e.Symbol] = i
 		}
+		b.exportIndexed.Store(true)
 	})
 	i, ok := b.exportIdx[symbol]
 	if !ok {
@@ -123,8 +143,8 @@ func (b *Build) Counts() Counts {
 	if b.Vmlinux != nil {
 		add(b.Vmlinux.Counts())
 	}
-	for _, n := range b.ModuleNames() {
-		add(b.Modules[n].Counts())
+	for _, m := range b.Modules { // a sum: any order will do
+		add(m.Counts())
 	}
 	return total
 }
@@ -138,45 +158,69 @@ func Load(spec Spec) (*Build, error) {
 type inputFile struct {
 	kind string
 	path string
+	// listed: the modules folder listing showed a regular file, not a
+	// symlink, so it needs no stat before its open and cannot lead out
+	// of the folder.
+	listed bool
 }
 
-// files lists the files a spec names, expanding the modules folder.
-func (s Spec) files() ([]inputFile, error) {
+// dirList is the folders of a modules tree, each with its identity taken
+// before it was listed.
+type dirList struct {
+	paths []inputFile
+	stats []fileStat
+}
+
+// settled reports whether every folder was last changed long enough ago
+// (file times tick coarsely) that a later change must show in its times.
+func (d dirList) settled() bool {
+	limit := time.Now().Add(-2 * time.Second).UnixNano()
+	for _, st := range d.stats {
+		if st == (fileStat{}) || st.mtime > limit || st.ctime > limit {
+			return false
+		}
+	}
+	return len(d.stats) > 0
+}
+
+// listFiles lists the files a spec names, expanding the modules folder,
+// and the folders of the modules tree it walked.
+func (s Spec) listFiles() ([]inputFile, dirList, error) {
+	var dirs dirList
 	var out []inputFile
 	for _, f := range []inputFile{
-		{KindKallsyms, s.Kallsyms}, {KindSystemMap, s.SystemMap}, {KindVmlinux, s.Vmlinux},
-		{KindVmlinuz, s.Vmlinuz}, {KindSymvers, s.Symvers}, {KindConfig, s.Config}, {KindFtrace, s.Ftrace},
+		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
+		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: KindSymvers, path: s.Symvers}, {kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
 	} {
 		if f.path == "" {
 			continue
 		}
 		if _, err := safeio.Check(f.path, limitOf(f.kind)); err != nil {
-			return nil, err
+			return nil, dirs, err
 		}
 		out = append(out, f)
 	}
 	if s.Modules != "" {
-		paths, err := findModuleFiles(s.Modules)
+		mods, err := walkModuleFiles(s.Modules, &dirs)
 		if err != nil {
-			return nil, err
+			return nil, dirs, err
 		}
-		if len(paths) == 0 {
-			return nil, &ParseError{File: s.Modules, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
+		if len(mods) == 0 {
+			return nil, dirs, &ParseError{File: s.Modules, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
 		}
-		for _, p := range paths {
-			out = append(out, inputFile{KindModule, p})
-		}
+		out = append(out, mods...)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("kernel build has no input files")
+		return nil, dirs, errors.New("kernel build has no input files")
 	}
-	return out, nil
+	return out, dirs, nil
 }
 
-// load reads and hashes every input, modules in parallel. modulesRoot is
-// the modules folder the module files were found in ("" when none); all
+// load reads every input, modules in parallel, and hashes them when hash
+// is set (the cache needs the hashes for its key). modulesRoot is the
+// modules folder the module files were found in ("" when none); all
 // compressed files draw on budget.
-func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build, error) {
+func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash bool) (*Build, error) {
 	rd := newReader(budget)
 	b := &Build{Modules: map[string]*Object{}}
 	inputs := make([]Input, len(files))
@@ -186,7 +230,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 		if f.kind != KindConfig {
 			continue
 		}
-		data, release, in, err := readHashed(f)
+		data, release, in, err := readHashed(f, hash)
 		if err == nil {
 			if data, err = rd.decompress(f.kind, f.path, data); err == nil {
 				b.Config, err = parseConfig(f.path, data)
@@ -210,6 +254,9 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 	var kallsyms *Kallsyms
 	var sysmap, elf, img *Object
 	var ff *FilterFunctions
+	if len(files) > 64 {
+		defer boostGC()()
+	}
 	errs := make([]error, len(files))
 	mods := make([]*Object, len(files))
 	parallel(len(files), func(i int) {
@@ -219,15 +266,15 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget) (*Build,
 		}
 		inputs[i] = Input{Kind: f.kind, Path: f.path}
 		if f.kind == KindModule {
-			if errs[i] = insideFolder(realRoot, f.path); errs[i] != nil {
-				return
+			if !f.listed {
+				if errs[i] = insideFolder(realRoot, f.path); errs[i] != nil {
+					return
+				}
 			}
-		}
-		if f.kind == KindModule {
-			mods[i], inputs[i], errs[i] = rd.readModuleHashed(f, rules)
+			mods[i], inputs[i], errs[i] = rd.readModuleFile(f, rules, hash)
 			return
 		}
-		data, release, in, err := readHashed(f)
+		data, release, in, err := readHashed(f, hash)
 		defer release()
 		inputs[i] = in
 		if err != nil {
@@ -390,69 +437,19 @@ func annotate(dst, src *Object) {
 	}
 }
 
-// readModuleHashed reads one module. An uncompressed module is read in
-// place: the ELF header, the section headers and the sections its symbols
-// need (.symtab, .strtab, .modinfo, __mcount_loc and its relocations), a
-// few percent of the file, and only those bytes are hashed, which is what
-// the index depends on. A compressed one is read, hashed and decompressed
-// whole.
-func (rd *reader) readModuleHashed(f inputFile, rules moduleRules) (*Object, Input, error) {
-	in := Input{Kind: f.kind, Path: f.path}
-	fh, st, err := safeio.Open(f.path, limitOf(f.kind))
-	if err != nil {
-		return nil, in, err
-	}
-	defer fh.Close()
-	var magic [6]byte
-	n, _ := fh.ReadAt(magic[:], 0)
-	if isCompressed(magic[:n]) {
-		data, release, in, err := readHashed(f)
-		defer release()
-		if err != nil {
-			return nil, in, err
-		}
-		o, err := rd.parseModuleBytes(f.path, data, rules)
-		return o, in, err
-	}
-	hr := newHashingReader(fh, st.Size())
-	o, err := parseModule(f.path, hr, st.Size(), rules)
-	in.Size, in.SHA256 = st.Size(), hr.sum()
-	return o, in, err
-}
-
-// hashingReader hashes every range read through it, with its offset and
-// length, in the order read: a parser that reads deterministically gives
-// the same sum for the same bytes of the same file size.
-type hashingReader struct {
-	r   io.ReaderAt
-	h   hash.Hash
-	hdr [16]byte
-}
-
-func newHashingReader(r io.ReaderAt, size int64) *hashingReader {
-	hr := &hashingReader{r: r, h: sha256.New()}
-	binary.LittleEndian.PutUint64(hr.hdr[:8], uint64(size))
-	hr.h.Write(hr.hdr[:8])
-	return hr
-}
-
-func (hr *hashingReader) ReadAt(p []byte, off int64) (int, error) {
-	n, err := hr.r.ReadAt(p, off)
-	binary.LittleEndian.PutUint64(hr.hdr[:8], uint64(off))
-	binary.LittleEndian.PutUint64(hr.hdr[8:], uint64(n))
-	hr.h.Write(hr.hdr[:])
-	hr.h.Write(p[:n])
-	return n, err
-}
-
-func (hr *hashingReader) sum() string { return hex.EncodeToString(hr.h.Sum(nil)) }
-
-// readHashed maps a whole input file and hashes its bytes as stored. The
-// data is valid until release is called; parsers copy what they keep.
-// release is never nil.
-func readHashed(f inputFile) ([]byte, func(), Input, error) {
+// readHashed maps a whole input file and, when hash is set, hashes its
+// bytes as stored. The data is valid until release is called; parsers
+// copy what they keep. release is never nil.
+func readHashed(f inputFile, hash bool) ([]byte, func(), Input, error) {
 	in := Input{Kind: f.kind, Path: f.path}
 	if f.kind == KindVmlinux {
+		if !hash {
+			st, err := safeio.Check(f.path, limitOf(f.kind))
+			if err == nil {
+				in.Size = st.Size()
+			}
+			return nil, func() {}, in, err
+		}
 		sum, size, err := hashFile(f.path, limitOf(f.kind))
 		in.SHA256, in.Size = sum, size
 		return nil, func() {}, in, err
@@ -461,8 +458,11 @@ func readHashed(f inputFile) ([]byte, func(), Input, error) {
 	if err != nil {
 		return nil, func() {}, in, err
 	}
-	sum := sha256.Sum256(data)
-	in.SHA256, in.Size = hex.EncodeToString(sum[:]), int64(len(data))
+	in.Size = int64(len(data))
+	if hash {
+		sum := sha256.Sum256(data)
+		in.SHA256 = hex.EncodeToString(sum[:])
+	}
 	return data, release, in, nil
 }
 
@@ -637,11 +637,22 @@ func isPlaceholderSystemMap(path string) bool {
 // readDirBounded lists a folder like os.ReadDir, sorted by name, but fails
 // instead of reading more than max entries.
 func readDirBounded(dir string, max int) ([]fs.DirEntry, error) {
+	return readDirStat(dir, max, nil)
+}
+
+// readDirStat is readDirBounded that also records, when st is not nil,
+// the folder's identity as it was before its entries were read.
+func readDirStat(dir string, max int, st *fileStat) ([]fs.DirEntry, error) {
 	fh, err := safeio.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
+	if st != nil {
+		if info, err := fh.Stat(); err == nil {
+			*st = statIdentity(info)
+		}
+	}
 	var out []fs.DirEntry
 	for {
 		ents, err := fh.ReadDir(1024)

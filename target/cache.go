@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -86,7 +87,7 @@ type sharedKey struct {
 
 // cacheVersion changes whenever the encoding or the meaning of a field
 // changes, which invalidates every older entry.
-const cacheVersion = 2
+const cacheVersion = 3
 
 var (
 	indexMagic = [8]byte{'K', 'L', 'P', 'C', 'I', 'D', 'X', 0}
@@ -135,36 +136,57 @@ func LoadCached(spec Spec, opts Options) (*Build, error) {
 
 // loadSpec is LoadCached for an absolute spec, without the per-run cache.
 func loadSpec(spec Spec, opts Options) (*Build, error) {
-	files, err := spec.files()
+	dir := opts.Dir
+	if dir == "" && !opts.NoCache {
+		var err error
+		if dir, err = CacheDir(); err != nil {
+			opts.NoCache = true
+		}
+	}
+	if opts.NoCache {
+		files, _, err := spec.listFiles()
+		if err != nil {
+			return nil, err
+		}
+		return load(files, spec.Modules, opts.Budget, false)
+	}
+	memoPath := filepath.Join(dir, "spec-"+specKey(spec)+".memo")
+	m, haveMemo := readMemo(memoPath)
+	// The memo's folders unchanged means the same module files: adding,
+	// removing or renaming an entry changes its folder's times.
+	if haveMemo && len(m.dirs) > 0 && slices.Equal(statAll(m.dirs, spec.Modules), m.dirStats) {
+		if st := statAll(m.files, spec.Modules); m.matches(m.files, st) {
+			if b, ok := readIndex(filepath.Join(dir, m.key+".idx"), m.files, spec.Modules, opts.Budget); ok {
+				return b, nil
+			}
+		}
+	}
+	files, dirs, err := spec.listFiles()
 	if err != nil {
 		return nil, err
 	}
-	if opts.NoCache {
-		return load(files, spec.Modules, opts.Budget)
-	}
-	dir := opts.Dir
-	if dir == "" {
-		if dir, err = CacheDir(); err != nil {
-			return load(files, spec.Modules, opts.Budget)
-		}
-	}
-	memoPath := filepath.Join(dir, "spec-"+specHash(files)+".memo")
-	before := statAll(files)
-	if m, ok := readMemo(memoPath); ok && m.matches(files, before) {
-		if b, ok := readIndex(filepath.Join(dir, m.key+".idx")); ok {
+	before := statAll(files, spec.Modules)
+	if haveMemo && m.matches(files, before) {
+		if b, ok := readIndex(filepath.Join(dir, m.key+".idx"), files, spec.Modules, opts.Budget); ok {
 			return b, nil
 		}
 	}
-	b, err := load(files, spec.Modules, opts.Budget)
+	b, err := load(files, spec.Modules, opts.Budget, true)
 	if err != nil {
 		return nil, err
 	}
 	key := indexKey(b.Inputs)
 	if os.MkdirAll(dir, 0o755) == nil {
-		_ = writeAtomic(filepath.Join(dir, key+".idx"), envelope(indexMagic, encodeBuild(b)))
-		// Only remember hashes of files that did not change meanwhile.
-		if after := statAll(files); slices.Equal(before, after) && !slices.Contains(before, fileStat{}) {
-			_ = writeAtomic(memoPath, envelope(memoMagic, encodeMemo(memo{key: key, files: files, stats: before, inputs: b.Inputs})))
+		_ = writeAtomic(filepath.Join(dir, key+".idx"), encodeIndex(b))
+		// Only remember hashes of files that did not change meanwhile,
+		// and folders whose times are old enough that a change in the
+		// same clock tick cannot hide behind them.
+		if after := statAll(files, spec.Modules); slices.Equal(before, after) && !slices.Contains(before, fileStat{}) {
+			nm := memo{key: key, files: files, stats: before}
+			if dirs.settled() {
+				nm.dirs, nm.dirStats = dirs.paths, dirs.stats
+			}
+			_ = writeAtomic(memoPath, envelope(memoMagic, encodeMemo(nm)))
 		}
 	}
 	return b, nil
@@ -186,10 +208,16 @@ func (s Spec) absolute() (Spec, error) {
 	return s, nil
 }
 
-func specHash(files []inputFile) string {
+// specKey names a spec's memo: the paths it names, not the files found
+// in its modules folder, so that a warm load need not walk the folder.
+func specKey(s Spec) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "klpc spec v%d\n", cacheVersion)
-	for _, f := range files {
+	for _, f := range []inputFile{
+		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
+		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: "modules", path: s.Modules}, {kind: KindSymvers, path: s.Symvers},
+		{kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
+	} {
 		fmt.Fprintf(h, "%s\x00%s\n", f.kind, f.path)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
@@ -210,27 +238,69 @@ type fileStat struct {
 	ino, dev           uint64
 }
 
-func statAll(files []inputFile) []fileStat {
+// statAll stats every file (after symlinks), on all cores: a module tree
+// has thousands. Files below root are stated relative to it, which spares
+// the kernel walking root's path for each. A file that cannot be stated
+// gets the zero fileStat.
+func statAll(files []inputFile, root string) []fileStat {
 	out := make([]fileStat, len(files))
-	for i, f := range files {
-		st, err := os.Stat(f.path)
-		if err != nil {
-			continue
+	var sd *safeio.StatDir
+	if root != "" {
+		if d, err := safeio.OpenStatDir(root); err == nil {
+			sd = d
+			defer d.Close()
 		}
-		out[i] = statIdentity(st)
 	}
+	prefix := root + string(filepath.Separator)
+	const batch = 256
+	parallel((len(files)+batch-1)/batch, func(k int) {
+		for i := k * batch; i < min((k+1)*batch, len(files)); i++ {
+			var st safeio.Info
+			var err error
+			if rel, ok := strings.CutPrefix(files[i].path, prefix); ok && sd != nil {
+				st, err = sd.Stat(rel)
+			} else {
+				st, err = safeio.Stat(files[i].path)
+			}
+			if err == nil {
+				out[i] = identityOf(st)
+			}
+		}
+	})
 	return out
 }
 
+// identityOf is the fileStat of what safeio reports.
+func identityOf(st safeio.Info) fileStat {
+	return fileStat{size: st.Size, mtime: st.ModTime.UnixNano(), ctime: st.Ctime, ino: st.Ino, dev: st.Dev}
+}
+
+// memo remembers, for one spec, the files its load read with their
+// identities, the index entry they gave, and the folders of its modules
+// tree with theirs (none when they were too fresh to trust).
 type memo struct {
-	key    string
-	files  []inputFile
-	stats  []fileStat
-	inputs []Input
+	key      string
+	files    []inputFile
+	stats    []fileStat
+	dirs     []inputFile
+	dirStats []fileStat
 }
 
 func (m memo) matches(files []inputFile, stats []fileStat) bool {
-	return slices.Equal(m.files, files) && slices.Equal(m.stats, stats) && !slices.Contains(stats, fileStat{})
+	same := slices.EqualFunc(m.files, files, func(a, b inputFile) bool { return a.kind == b.kind && a.path == b.path })
+	return same && slices.Equal(m.stats, stats) && !slices.Contains(stats, fileStat{})
+}
+
+func (e *encoder) stat(s fileStat) {
+	e.uvarint(uint64(s.size))
+	e.uvarint(uint64(s.mtime))
+	e.uvarint(uint64(s.ctime))
+	e.uvarint(s.ino)
+	e.uvarint(s.dev)
+}
+
+func (d *decoder) stat() fileStat {
+	return fileStat{size: int64(d.uvarint()), mtime: int64(d.uvarint()), ctime: int64(d.uvarint()), ino: d.uvarint(), dev: d.uvarint()}
 }
 
 func encodeMemo(m memo) []byte {
@@ -240,14 +310,18 @@ func encodeMemo(m memo) []byte {
 	for i, f := range m.files {
 		e.str(f.kind)
 		e.str(f.path)
-		s := m.stats[i]
-		e.uvarint(uint64(s.size))
-		e.uvarint(uint64(s.mtime))
-		e.uvarint(uint64(s.ctime))
-		e.uvarint(s.ino)
-		e.uvarint(s.dev)
+		if f.listed {
+			e.byte(1)
+		} else {
+			e.byte(0)
+		}
+		e.stat(m.stats[i])
 	}
-	e.inputs(m.inputs)
+	e.uvarint(uint64(len(m.dirs)))
+	for i, d := range m.dirs {
+		e.str(d.path)
+		e.stat(m.dirStats[i])
+	}
 	return e.buf
 }
 
@@ -260,23 +334,19 @@ func readMemo(path string) (memo, bool) {
 	d := decoder{s: payload}
 	m.key = d.str()
 	n := d.count()
+	m.files = make([]inputFile, 0, n)
+	m.stats = make([]fileStat, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		f := inputFile{kind: d.str(), path: d.str()}
-		s := fileStat{size: int64(d.uvarint()), mtime: int64(d.uvarint()), ctime: int64(d.uvarint()), ino: d.uvarint(), dev: d.uvarint()}
+		f := inputFile{kind: d.str(), path: d.str(), listed: d.byte() == 1}
 		m.files = append(m.files, f)
-		m.stats = append(m.stats, s)
+		m.stats = append(m.stats, d.stat())
 	}
-	m.inputs = d.inputs()
+	n = d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		m.dirs = append(m.dirs, inputFile{kind: "folder", path: d.str()})
+		m.dirStats = append(m.dirStats, d.stat())
+	}
 	return m, d.done()
-}
-
-func readIndex(path string) (*Build, bool) {
-	payload, ok := openEnvelope(path, indexMagic)
-	if !ok {
-		return nil, false
-	}
-	b, err := decodeBuild(payload)
-	return b, err == nil
 }
 
 // envelope frames a payload: magic, version, length, CRC-32C, payload.
@@ -367,7 +437,8 @@ const (
 	flagTraceShift  = 2 // two bits of Tristate
 )
 
-func (e *encoder) object(o *Object) {
+// objectMeta writes what an object holds besides its symbols.
+func (e *encoder) objectMeta(o *Object) {
 	e.str(o.Name)
 	e.str(o.Path)
 	e.str(o.Source)
@@ -379,11 +450,15 @@ func (e *encoder) object(o *Object) {
 	} else {
 		e.byte(0)
 	}
-	// Source files repeat for many symbols: store each once.
+}
+
+// symbols writes an object's symbols: first its source files, each once,
+// then per symbol its name, address, size, type, flags and file index.
+func (e *encoder) symbols(syms []Symbol) {
 	fileIdx := map[string]uint64{}
 	var files []string
-	for i := range o.Symbols {
-		if f := o.Symbols[i].File; f != "" {
+	for i := range syms {
+		if f := syms[i].File; f != "" {
 			if _, ok := fileIdx[f]; !ok {
 				files = append(files, f)
 				fileIdx[f] = uint64(len(files))
@@ -391,9 +466,9 @@ func (e *encoder) object(o *Object) {
 		}
 	}
 	e.strs(files)
-	e.uvarint(uint64(len(o.Symbols)))
-	for i := range o.Symbols {
-		s := &o.Symbols[i]
+	e.uvarint(uint64(len(syms)))
+	for i := range syms {
+		s := &syms[i]
 		e.str(s.Name)
 		e.uvarint(s.Addr)
 		e.uvarint(s.Size)
@@ -411,7 +486,23 @@ func (e *encoder) object(o *Object) {
 	}
 }
 
-func encodeBuild(b *Build) []byte {
+// encodeIndex writes an index entry: the envelope of the head (inputs,
+// config, exports, vmlinux with its symbols, and per module what it holds
+// besides its symbols, its counts and where its symbols are), then each
+// module's symbols, which a load decodes only when the module is used.
+func encodeIndex(b *Build) []byte {
+	names := b.ModuleNames()
+	var blobs encoder
+	type place struct {
+		off, n uint64
+		crc    uint32
+	}
+	places := make([]place, len(names))
+	for i, n := range names {
+		start := len(blobs.buf)
+		blobs.symbols(b.Modules[n].Symbols)
+		places[i] = place{uint64(start), uint64(len(blobs.buf) - start), crc32.Checksum(blobs.buf[start:], castagnoli)}
+	}
 	e := encoder{buf: make([]byte, 0, 1<<20)}
 	e.inputs(b.Inputs)
 	if b.Config == nil {
@@ -437,12 +528,20 @@ func encodeBuild(b *Build) []byte {
 		e.byte(0)
 	} else {
 		e.byte(1)
-		e.object(b.Vmlinux)
+		e.objectMeta(b.Vmlinux)
+		e.symbols(b.Vmlinux.Symbols)
 	}
-	names := b.ModuleNames()
 	e.uvarint(uint64(len(names)))
-	for _, n := range names {
-		e.object(b.Modules[n])
+	for i, n := range names {
+		o := b.Modules[n]
+		e.objectMeta(o)
+		c := o.Counts()
+		e.uvarint(uint64(c.Symbols))
+		e.uvarint(uint64(c.Functions))
+		e.uvarint(uint64(c.Traceable + 1))
+		e.uvarint(places[i].off)
+		e.uvarint(places[i].n)
+		e.uvarint(uint64(places[i].crc))
 	}
 	// Damaged modules: name, then each file's error as path and message.
 	damaged := sortedKeys(b.Damaged)
@@ -456,7 +555,7 @@ func encodeBuild(b *Build) []byte {
 			e.str(pe.Msg)
 		}
 	}
-	return e.buf
+	return append(envelope(indexMagic, e.buf), blobs.buf...)
 }
 
 // decoder reads what encoder wrote. The first error sticks; later reads
@@ -542,14 +641,18 @@ func (d *decoder) inputs() []Input {
 
 func (d *decoder) done() bool { return d.err == nil && len(d.s) == 0 }
 
-func (d *decoder) object() *Object {
+func (d *decoder) objectMeta() *Object {
 	o := &Object{Name: d.str(), Path: d.str(), Source: d.str(), SrcVersion: d.str(), Vermagic: d.str(), Depends: d.strs()}
 	o.RealAddrs = d.byte() == 1
+	return o
+}
+
+func (d *decoder) symbols() []Symbol {
 	files := d.strs()
 	n := d.count()
-	o.Symbols = make([]Symbol, n)
+	syms := make([]Symbol, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		s := &o.Symbols[i]
+		s := &syms[i]
 		s.Name = d.str()
 		s.Addr = d.uvarint()
 		s.Size = d.uvarint()
@@ -569,10 +672,12 @@ func (d *decoder) object() *Object {
 			s.File = files[fi-1]
 		}
 	}
-	return o
+	return syms
 }
 
-func decodeBuild(payload string) (*Build, error) {
+// decodeHead decodes an index entry's head; module symbols stay in the
+// blobs, blobSize bytes after the head, until used (see lazySymbols).
+func decodeHead(payload string, blobSize uint64, src *indexSource) (*Build, error) {
 	d := decoder{s: payload}
 	b := &Build{Modules: map[string]*Object{}}
 	b.Inputs = d.inputs()
@@ -589,11 +694,21 @@ func decodeBuild(payload string) (*Build, error) {
 		b.Exports = append(b.Exports, Export{Symbol: d.str(), CRC: uint32(d.uvarint()), Module: d.str(), Type: d.str(), Namespace: d.str()})
 	}
 	if d.byte() == 1 {
-		b.Vmlinux = d.object()
+		b.Vmlinux = d.objectMeta()
+		b.Vmlinux.Symbols = d.symbols()
 	}
 	n = d.count()
+	lazies := make([]lazySymbols, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		o := d.object()
+		o := d.objectMeta()
+		l := &lazies[i]
+		l.src = src
+		l.counts = Counts{Symbols: int(d.uvarint()), Functions: int(d.uvarint()), Traceable: int(d.uvarint()) - 1}
+		l.off, l.n, l.crc = d.uvarint(), d.uvarint(), uint32(d.uvarint())
+		if l.off > blobSize || l.n > blobSize-l.off || l.counts.Traceable < -1 {
+			d.err = errCorrupt
+		}
+		o.lazy = l
 		b.Modules[o.Name] = o
 	}
 	if n = d.count(); n > 0 {

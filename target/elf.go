@@ -73,11 +73,33 @@ type elfFile struct {
 	path string
 	// data holds the whole file when it is in memory; sections are then
 	// sub-slices of it instead of copies. Otherwise r is read with ReadAt.
-	data     []byte
+	data []byte
+	// chunks are ranges of the file read ahead (see readModuleFile);
+	// readAt answers from them when they cover a range.
+	chunks   []chunk
 	r        io.ReaderAt
 	size     int64
 	typ      uint16
 	sections []elfSection
+	shstrndx int
+	// scratch, when set, lends the parser buffers that do not outlive
+	// one file (see readModuleFile).
+	scratch *elfScratch
+}
+
+// elfScratch holds per-file working buffers for reuse across files.
+type elfScratch struct {
+	syms   []elfSym
+	calls  []callSite
+	sites  []callSite
+	keys   []uint64
+	traced []bool
+}
+
+// chunk is a range of a file held in memory.
+type chunk struct {
+	off uint64
+	b   []byte
 }
 
 type elfSym struct {
@@ -103,6 +125,11 @@ func (f *elfFile) readAt(off, n uint64, what string) ([]byte, error) {
 	if f.data != nil {
 		return f.data[off : off+n : off+n], nil
 	}
+	for _, c := range f.chunks {
+		if off >= c.off && off+n <= c.off+uint64(len(c.b)) {
+			return c.b[off-c.off : off-c.off+n : off-c.off+n], nil
+		}
+	}
 	buf := make([]byte, n)
 	if _, err := f.r.ReadAt(buf, int64(off)); err != nil && !(err == io.EOF && uint64(len(buf)) == n) {
 		return nil, parseErr(f.path, 0, "reading %s: %v", what, err)
@@ -116,18 +143,28 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 	if br, ok := r.(*bytesReaderAt); ok {
 		f.data = br.b
 	}
+	if err := f.readHeaders(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// readHeaders reads the ELF header and section headers of a file whose
+// path, reader, size and any read-ahead chunks are set.
+func (f *elfFile) readHeaders() error {
+	path, size := f.path, f.size
 	if size < 64 {
-		return nil, parseErr(path, 0, "not an ELF file (only %d bytes)", size)
+		return parseErr(path, 0, "not an ELF file (only %d bytes)", size)
 	}
 	h, err := f.readAt(0, 64, "ELF header")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !bytes.HasPrefix(h, []byte("\x7fELF")) {
-		return nil, parseErr(path, 0, "not an ELF file (bad magic)")
+		return parseErr(path, 0, "not an ELF file (bad magic)")
 	}
 	if h[4] != 2 || h[5] != 1 {
-		return nil, parseErr(path, 0, "unsupported ELF class/encoding (want 64-bit little-endian)")
+		return parseErr(path, 0, "unsupported ELF class/encoding (want 64-bit little-endian)")
 	}
 	f.typ = le.Uint16(h[16:])
 	shoff := le.Uint64(h[40:])
@@ -135,17 +172,17 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 	shnum := uint64(le.Uint16(h[60:]))
 	shstrndx := uint32(le.Uint16(h[62:]))
 	if shoff == 0 {
-		return nil, parseErr(path, 0, "ELF file has no section headers")
+		return parseErr(path, 0, "ELF file has no section headers")
 	}
 	if shentsize != shdrSize {
-		return nil, parseErr(path, 0, "bad ELF section header size %d", shentsize)
+		return parseErr(path, 0, "bad ELF section header size %d", shentsize)
 	}
 	// Extended numbering: with more than SHN_LORESERVE sections the real
 	// count and string table index live in section header 0.
 	if shnum == 0 || shstrndx == shnXindex {
 		sh0, err := f.readAt(shoff, shdrSize, "section header 0")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if shnum == 0 {
 			shnum = le.Uint64(sh0[32:])
@@ -160,11 +197,11 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 	// leaves room for -ffunction-sections objects and bounds the headers
 	// kept in memory.
 	if shnum == 0 || shnum > 1<<20 {
-		return nil, parseErr(path, 0, "bad ELF section count %d", shnum)
+		return parseErr(path, 0, "bad ELF section count %d", shnum)
 	}
 	raw, err := f.readAt(shoff, shnum*shdrSize, "section headers")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f.sections = make([]elfSection, shnum)
 	nameOffs := make([]uint32, shnum)
@@ -178,11 +215,12 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 		}
 	}
 	if uint64(shstrndx) >= shnum {
-		return nil, parseErr(path, 0, "bad section name table index %d", shstrndx)
+		return parseErr(path, 0, "bad section name table index %d", shstrndx)
 	}
+	f.shstrndx = int(shstrndx)
 	names, err := f.sectionData(int(shstrndx), "section name table")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// One string for all names; section names are substrings of it.
 	all := string(names)
@@ -195,7 +233,7 @@ func openELF(path string, r io.ReaderAt, size int64) (*elfFile, error) {
 			f.sections[i].name = n
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func (f *elfFile) sectionData(i int, what string) ([]byte, error) {
@@ -203,7 +241,11 @@ func (f *elfFile) sectionData(i int, what string) ([]byte, error) {
 	if s.typ == shtNobits {
 		return nil, nil
 	}
-	return f.readAt(s.off, s.size, what+" ("+excerpt(s.name)+")")
+	if s.size > maxSection || s.off > uint64(f.size) || s.size > uint64(f.size)-s.off {
+		// Name the section only on the error path: excerpt allocates.
+		what += " (" + excerpt(s.name) + ")"
+	}
+	return f.readAt(s.off, s.size, what)
 }
 
 func (f *elfFile) section(name string) int {
@@ -258,7 +300,16 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 	if n > maxSymbols {
 		return nil, parseErr(f.path, 0, "symbol table holds %d symbols, more than the %d allowed", n, maxSymbols)
 	}
-	syms := make([]elfSym, n)
+	var syms []elfSym
+	if f.scratch != nil && cap(f.scratch.syms) >= n {
+		syms = f.scratch.syms[:n]
+		clear(syms)
+	} else {
+		syms = make([]elfSym, n)
+		if f.scratch != nil {
+			f.scratch.syms = syms
+		}
+	}
 	for i := range syms {
 		b := raw[i*symSize:]
 		off := le.Uint32(b)
@@ -301,6 +352,10 @@ type callSite struct {
 // is what the module loader applies before ftrace_module_init reads them.
 func (f *elfFile) ftraceCallSites(syms []elfSym) ([]callSite, bool, error) {
 	var sites []callSite
+	if f.scratch != nil {
+		sites = f.scratch.calls[:0]
+		defer func() { f.scratch.calls = sites[:0] }()
+	}
 	found := false
 	for i := range f.sections {
 		s := &f.sections[i]
@@ -366,6 +421,15 @@ func (f *elfFile) symbolsTraced() (syms []elfSym, traced []bool, err error) {
 // that is what ftrace_location (kernel/trace/ftrace.c) finds for sym+0 when
 // klp_patch_func asks. Symbols are keyed by section for relocatable files.
 func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
+	if out, ok := f.traceablePacked(syms, sites); ok {
+		return out
+	}
+	return f.traceableSorted(syms, sites)
+}
+
+// traceableSorted is traceable for any file: call sites as (section,
+// offset) pairs, searched with a comparison function.
+func (f *elfFile) traceableSorted(syms []elfSym, sites []callSite) []bool {
 	rel := f.typ == etRel
 	key := func(section int, off uint64) callSite {
 		if !rel {
@@ -373,12 +437,22 @@ func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
 		}
 		return callSite{section, off}
 	}
-	sorted := make([]callSite, len(sites))
-	for i, s := range sites {
-		sorted[i] = key(s.section, s.off)
+	var sorted []callSite
+	var out []bool
+	if f.scratch != nil {
+		sorted = f.scratch.sites[:0]
+		out = slices.Grow(f.scratch.traced[:0], len(syms))[:len(syms)]
+		clear(out)
+	} else {
+		out = make([]bool, len(syms))
+	}
+	for _, s := range sites {
+		sorted = append(sorted, key(s.section, s.off))
+	}
+	if f.scratch != nil {
+		f.scratch.sites, f.scratch.traced = sorted, out
 	}
 	slices.SortFunc(sorted, compareSites)
-	out := make([]bool, len(syms))
 	for i := range syms {
 		s := &syms[i]
 		if t := s.typ(); (t != sttFunc && t != sttIfunc) || s.shndx == shnUndef || s.shndx >= shnLoreserve {
@@ -390,6 +464,54 @@ func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
 		out[i] = j < len(sorted) && sorted[j].section == lo.section && sorted[j].off < end
 	}
 	return out
+}
+
+// traceablePacked is traceable for the usual case, a module whose
+// sections number fewer than 2^16 and are smaller than 2^48 bytes: each
+// call site becomes one integer (section << 48 | offset), so sorting and
+// searching them needs no comparison function. ok is false when the file
+// does not fit.
+func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, ok bool) {
+	const shift, limit = 48, uint64(1) << 48
+	if f.typ != etRel || len(f.sections) >= 1<<16 {
+		return nil, false
+	}
+	var keys []uint64
+	if f.scratch != nil {
+		keys = f.scratch.keys[:0]
+	}
+	for _, c := range sites {
+		if c.section < 0 || c.section >= 1<<16 || c.off >= limit {
+			return nil, false
+		}
+		keys = append(keys, uint64(c.section)<<shift|c.off)
+	}
+	if f.scratch != nil {
+		f.scratch.keys = keys
+		out = slices.Grow(f.scratch.traced[:0], len(syms))[:len(syms)]
+		clear(out)
+		f.scratch.traced = out
+	} else {
+		out = make([]bool, len(syms))
+	}
+	slices.Sort(keys)
+	for i := range syms {
+		s := &syms[i]
+		if t := s.typ(); (t != sttFunc && t != sttIfunc) || s.shndx == shnUndef || s.shndx >= shnLoreserve {
+			continue
+		}
+		if s.value >= limit {
+			return nil, false
+		}
+		sec := uint64(s.shndx) << shift
+		end := s.value + max(s.size, 1)
+		if end > limit || end < s.value {
+			end = limit
+		}
+		j, _ := slices.BinarySearch(keys, sec|s.value)
+		out[i] = j < len(keys) && keys[j] < sec+end
+	}
+	return out, true
 }
 
 // openInput opens path for ELF reading: an uncompressed file is read in

@@ -281,7 +281,21 @@ func TestBuildCountsAndInputs(t *testing.T) {
 	if len(b.Inputs) != 8 {
 		t.Fatalf("inputs = %d, want 8: %+v", len(b.Inputs), b.Inputs)
 	}
+	// Without the cache nothing needs the input hashes: none are computed.
 	for _, in := range b.Inputs {
+		if in.SHA256 != "" || in.Size <= 0 || !filepath.IsAbs(in.Path) {
+			t.Errorf("bad input record %+v", in)
+		}
+	}
+	spec, err := Discover(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := LoadCached(spec, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range cached.Inputs {
 		if len(in.SHA256) != 64 || in.Size <= 0 || !filepath.IsAbs(in.Path) {
 			t.Errorf("bad input record %+v", in)
 		}

@@ -154,11 +154,12 @@ func FuzzFilterFunctions(f *testing.F) {
 func FuzzCacheEntry(f *testing.F) {
 	b, err := Load(Spec{Modules: fixtureMods})
 	if err == nil {
-		f.Add(encodeBuild(b))
+		head, blobs := splitIndex(encodeIndex(b))
+		f.Add(head, blobs)
 	}
 	// Counts that claim far more entries than the payload holds, and a
 	// damaged-module list with an entry of no errors.
-	f.Add(binary.AppendUvarint(nil, 1<<62))
+	f.Add(binary.AppendUvarint(nil, 1<<62), []byte{})
 	var e encoder
 	e.inputs(nil)
 	e.byte(0)
@@ -166,10 +167,10 @@ func FuzzCacheEntry(f *testing.F) {
 	e.byte(0)
 	e.uvarint(0)
 	e.uvarint(1 << 40)
-	f.Add(e.buf)
-	f.Add(append(bytes.Clone(e.buf[:len(e.buf)-6]), 1, 1, 'x', 0))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if b, err := decodeBuild(string(data)); err == nil {
+	f.Add(e.buf, []byte{})
+	f.Add(append(bytes.Clone(e.buf[:len(e.buf)-6]), 1, 1, 'x', 0), []byte{})
+	f.Fuzz(func(t *testing.T, head, blobs []byte) {
+		if b, err := decodeIndexBytes(head, blobs); err == nil {
 			for _, n := range b.ModuleNames() {
 				b.Modules[n].Resolve("x", 0, "")
 			}
@@ -198,6 +199,46 @@ func FuzzXZContainer(f *testing.F) {
 		dict, err := xzMaxDict(data)
 		if err == nil && (dict < 0 || dict > 0xffffffff) {
 			t.Fatalf("dict %d", dict)
+		}
+	})
+}
+
+// FuzzModuleFile reads module bytes from a file the way an index of a
+// module tree does (a few preads of the parts it needs, with read-ahead
+// sizes shrunk so that every path runs) and checks it against parsing the
+// bytes whole: same object or both fail.
+func FuzzModuleFile(f *testing.F) {
+	old := readAhead
+	readAhead.whole, readAhead.head, readAhead.tailBefore, readAhead.mergeGap = 256, 128, 512, 64
+	f.Cleanup(func() { readAhead = old })
+	for _, name := range []string{"tcp_scalable.ko", "ttpci-eeprom.ko.zst"} {
+		if data, err := os.ReadFile(filepath.Join(fixtureMods, name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Add(extendedELF(etRel))
+	f.Add(hugeSectionELF(etRel))
+	f.Add(elfHeader(etRel, 1<<63, 0xffff, 0xfffe))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "x.ko")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, in, err := newReader(nil).readModuleFile(inputFile{kind: KindModule, path: p, listed: true}, defaultModuleRules, true)
+		want, werr := newReader(nil).parseModuleBytes(p, data, defaultModuleRules)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("read from the file: %v; parsed whole: %v", err, werr)
+		}
+		if err != nil {
+			return
+		}
+		if in.Size != int64(len(data)) || len(in.SHA256) != 64 {
+			t.Errorf("input %+v", in)
+		}
+		if !sameObject(got, want) {
+			t.Error("reading from the file and parsing the bytes whole differ")
 		}
 	})
 }

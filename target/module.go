@@ -61,6 +61,12 @@ func parseModule(path string, r io.ReaderAt, size int64, rules moduleRules) (*Ob
 	if err != nil {
 		return nil, err
 	}
+	return parseModuleELF(f, rules)
+}
+
+// parseModuleELF is parseModule on an opened ELF file.
+func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
+	path := f.path
 	if f.typ != etRel {
 		return nil, parseErr(path, 0, "not a kernel module: ELF type %d, want relocatable (1)", f.typ)
 	}
@@ -296,16 +302,29 @@ const (
 
 // findModuleFiles lists module files below dir in lexical order. The walk
 // never follows a symlink to a folder, and opens folders without blocking
-// (see safeio.OpenDir); symlinked module files are checked by load.
-func findModuleFiles(dir string) ([]string, error) {
-	var paths []string
+// (see safeio.OpenDir); a file the listing shows as regular is marked
+// listed, and symlinked module files are checked by load.
+func findModuleFiles(dir string) ([]inputFile, error) {
+	return walkModuleFiles(dir, nil)
+}
+
+// walkModuleFiles is findModuleFiles that also records, when dirs is not
+// nil, every folder it listed with its identity before the listing.
+func walkModuleFiles(dir string, dirs *dirList) ([]inputFile, error) {
+	var files []inputFile
 	left := maxModuleTreeEntries
 	var walk func(d string, depth int) error
 	walk = func(d string, depth int) error {
 		if depth > maxModuleTreeDepth {
 			return &ParseError{File: d, Msg: fmt.Sprintf("is more than %d folders deep in the modules folder %s", maxModuleTreeDepth, dir)}
 		}
-		ents, err := readDirBounded(d, left)
+		var st *fileStat
+		if dirs != nil {
+			dirs.paths = append(dirs.paths, inputFile{kind: "folder", path: d})
+			dirs.stats = append(dirs.stats, fileStat{})
+			st = &dirs.stats[len(dirs.stats)-1]
+		}
+		ents, err := readDirStat(d, left, st)
 		if errors.Is(err, errTooManyEntries) {
 			return &ParseError{File: dir, Msg: fmt.Sprintf("the modules folder holds more than %d files and folders", maxModuleTreeEntries)}
 		}
@@ -320,7 +339,7 @@ func findModuleFiles(dir string) ([]string, error) {
 					return err
 				}
 			} else if isModuleFile(e.Name()) {
-				paths = append(paths, p)
+				files = append(files, inputFile{kind: KindModule, path: p, listed: e.Type().IsRegular()})
 			}
 		}
 		return nil
@@ -328,6 +347,6 @@ func findModuleFiles(dir string) ([]string, error) {
 	if err := walk(dir, 0); err != nil {
 		return nil, err
 	}
-	sort.Strings(paths)
-	return paths, nil
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	return files, nil
 }

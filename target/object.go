@@ -37,6 +37,9 @@ const VmlinuxName = "vmlinux"
 // the object's symbols.
 type Symbol struct {
 	Name string
+	// File is the source file the symbol came from (from the STT_FILE entry
+	// that precedes a local symbol), or "" when unknown.
+	File string
 	// Addr is the symbol value: a kernel address for vmlinux and for modules
 	// read from kallsyms (zero when kptr_restrict hid it), a section offset
 	// for modules read from a .ko file.
@@ -45,9 +48,6 @@ type Symbol struct {
 	Size uint64
 	// Type is the nm-style letter (t, T, d, ...), as /proc/kallsyms shows it.
 	Type byte
-	// File is the source file the symbol came from (from the STT_FILE entry
-	// that precedes a local symbol), or "" when unknown.
-	File string
 	// Func reports whether the symbol is a function (STT_FUNC in an ELF; a
 	// text letter t/T/w/W in text formats).
 	Func bool
@@ -98,6 +98,32 @@ type Object struct {
 	// about the same function for every release and every step.
 	resolvedMu sync.Mutex
 	resolved   map[resolveKey]Resolution
+
+	// lazy, when set, holds where an object loaded from the index cache
+	// keeps its symbols; they are decoded on first use (see load).
+	lazy     *lazySymbols
+	loadOnce sync.Once
+}
+
+// load decodes the symbols of an object loaded lazily from the index
+// cache. Every method that reads Symbols calls it, and so does
+// Build.Object; code that reads the Symbols field of a module taken
+// straight from Build.Modules calls Load first.
+func (o *Object) load() {
+	if o == nil || o.lazy == nil {
+		return
+	}
+	o.loadOnce.Do(func() {
+		o.Symbols = o.lazy.decode(o)
+		o.lazy = nil
+	})
+}
+
+// Load makes sure the object's Symbols are decoded: objects of a build
+// read from the index cache decode them on first use.
+func (o *Object) Load() *Object {
+	o.load()
+	return o
 }
 
 type resolveKey struct {
@@ -122,6 +148,9 @@ type Counts struct {
 // Counts returns the object's symbol, function and traceable function
 // counts. Symbols only visible while a module loads are not counted.
 func (o *Object) Counts() Counts {
+	if l := o.lazyCounts(); l != nil {
+		return *l
+	}
 	c := Counts{Traceable: -1}
 	for i := range o.Symbols {
 		s := &o.Symbols[i]
@@ -146,6 +175,7 @@ func (o *Object) Counts() Counts {
 // Lookup returns the indexes into Symbols of every symbol with that name,
 // in order, whatever its type or visibility.
 func (o *Object) Lookup(name string) []int32 {
+	o.load()
 	if !o.indexed.Load() && o.scans.Add(1) <= linearLookups {
 		var out []int32
 		for i := range o.Symbols {

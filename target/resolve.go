@@ -234,6 +234,7 @@ func (o *Object) ResolveLoading(name string, sympos int, file string) Resolution
 // InitOnly reports whether the symbol at that sympos of the full table
 // exists only while the module loads (an __init function).
 func (o *Object) InitOnly(name string, sympos int) bool {
+	o.load()
 	r := o.resolve(name, sympos, "", true)
 	if r.Chosen < 0 {
 		return false
@@ -257,6 +258,7 @@ func (o *Object) hasLoadingOnly(name string) bool {
 }
 
 func (o *Object) resolve(name string, sympos int, file string, loading bool) Resolution {
+	o.load()
 	r := Resolution{Object: o.Name, Name: name, Requested: sympos, File: file, Chosen: -1, Candidates: []Candidate{}}
 	for _, i := range o.Lookup(name) {
 		s := &o.Symbols[i]
@@ -359,6 +361,7 @@ func fileMatches(have, want string) bool {
 // name.cold: a sign the original was inlined or transformed), then names
 // within edit distance 2.
 func (o *Object) suggest(name string) []string {
+	o.load()
 	const limit = 5
 	seen := map[string]bool{}
 	var clones []string

@@ -273,3 +273,75 @@ func FuzzExcerpt(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenFileAndOpenListed(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "data")
+	os.WriteFile(p, []byte("hello world"), 0o644)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	os.Symlink(p, link)
+	for _, open := range []func(string, int64) (*safeio.File, error){safeio.OpenFile, safeio.OpenListed} {
+		f, err := open(link, 11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 5)
+		if n, err := f.ReadAt(buf, 6); n != 5 || err != nil || string(buf) != "world" {
+			t.Errorf("ReadAt: %d %v %q", n, err, buf)
+		}
+		if n, err := f.ReadAt(buf, 8); n != 3 || err != io.EOF {
+			t.Errorf("ReadAt past the end: %d %v", n, err)
+		}
+		// A file that grows after the open is read up to its size then.
+		os.WriteFile(p, []byte("hello world and more"), 0o644)
+		if n, err := f.ReadAt(make([]byte, 20), 0); n != 11 || err != io.EOF || f.Size() != 11 {
+			t.Errorf("grown file: %d %v", n, err)
+		}
+		os.WriteFile(p, []byte("hello world"), 0o644)
+		if f.Info().Ino == 0 || !f.Info().Mode.IsRegular() {
+			t.Errorf("info %+v", f.Info())
+		}
+		f.Close()
+		if _, err := open(p, 10); !errors.Is(err, safeio.ErrTooLarge) {
+			t.Errorf("cap: %v", err)
+		}
+		for _, bad := range []string{fifo, "/dev/zero", "/dev/null", dir} {
+			within(t, 5*time.Second, func() {
+				if f, err := open(bad, 1<<20); !errors.Is(err, safeio.ErrNotRegular) {
+					if f != nil {
+						f.Close()
+					}
+					t.Errorf("%s: %v", bad, err)
+				}
+			})
+		}
+	}
+}
+
+func TestStatDirMatchesStat(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a", "b", "f"), []byte("x"), 0o644)
+	os.Symlink("b/f", filepath.Join(dir, "a", "l"))
+	link := filepath.Join(t.TempDir(), "root")
+	os.Symlink(dir, link)
+	d, err := safeio.OpenStatDir(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, rel := range []string{"a/b/f", "a/l", "a", "a/b"} {
+		got, err := d.Stat(rel)
+		want, werr := safeio.Stat(filepath.Join(link, rel))
+		if err != nil || werr != nil || got != want {
+			t.Errorf("%s: %+v %v, want %+v %v", rel, got, err, want, werr)
+		}
+	}
+	if _, err := d.Stat("missing"); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), filepath.Join(link, "missing")) {
+		t.Errorf("missing: %v", err)
+	}
+}
