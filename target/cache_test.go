@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func sameBuild(t *testing.T, a, b *Build) {
 		t.Fatal("inputs, exports or config differ")
 	}
 	objs := func(b *Build) []*Object {
-		out := []*Object{b.Vmlinux}
+		out := []*Object{b.Vmlinux.Load()}
 		for _, n := range b.ModuleNames() {
 			out = append(out, b.Modules[n].Load())
 		}
@@ -167,6 +168,9 @@ func decodeIndexBytes(head, blobs []byte) (*Build, error) {
 	}
 	for _, n := range b.ModuleNames() {
 		b.Modules[n].Load()
+	}
+	if b.Vmlinux != nil {
+		b.Vmlinux.Load()
 	}
 	return b, nil
 }
@@ -323,6 +327,120 @@ func TestExportScanMatchesMap(t *testing.T) {
 		}
 		if _, ok := b.Export("c"); ok {
 			t.Fatalf("lookup %d: c found", i)
+		}
+	}
+}
+
+// TestSparseVmlinuxLookups checks that a vmlinux read from the cache
+// answers every lookup through its name table exactly as the whole
+// symbol list does, without decoding that list.
+func TestSparseVmlinuxLookups(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixtureSpec(t)
+	cold, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := warm.Vmlinux.sparse
+	if sp == nil {
+		t.Fatal("vmlinux read from the cache has no name table")
+	}
+	if warm.Vmlinux.Len() != len(cold.Vmlinux.Symbols) {
+		t.Fatalf("Len = %d, want %d", warm.Vmlinux.Len(), len(cold.Vmlinux.Symbols))
+	}
+	names := []string{"", "no_such_symbol", "vp_get"}
+	for _, s := range cold.Vmlinux.Symbols {
+		names = append(names, s.Name)
+	}
+	for _, name := range names {
+		got, ok := sp.find(name)
+		if !ok {
+			t.Fatalf("sparse lookup of %q failed", name)
+		}
+		want := cold.Vmlinux.Lookup(name)
+		if !slices.Equal(got, want) {
+			t.Fatalf("Lookup(%q) = %v, want %v", name, got, want)
+		}
+		for _, i := range got {
+			if s := sp.cached(i); s == nil || *s != cold.Vmlinux.Symbols[i] {
+				t.Fatalf("symbol %d (%q) = %v, want %v", i, name, s, cold.Vmlinux.Symbols[i])
+			}
+		}
+	}
+	if warm.Vmlinux.loaded.Load() {
+		t.Error("sparse lookups decoded the whole vmlinux")
+	}
+	// Past sparseLookups the object decodes its symbols once and answers
+	// as before.
+	for i := 0; i <= sparseLookups; i++ {
+		name := cold.Vmlinux.Symbols[i*7%len(cold.Vmlinux.Symbols)].Name
+		if got, want := warm.Vmlinux.Lookup(name), cold.Vmlinux.Lookup(name); !slices.Equal(got, want) {
+			t.Fatalf("Lookup(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if !warm.Vmlinux.loaded.Load() || !reflect.DeepEqual(warm.Vmlinux.Symbols, cold.Vmlinux.Symbols) {
+		t.Error("vmlinux not decoded whole after many lookups")
+	}
+}
+
+// TestSparseVmlinuxDamage damages vmlinux's symbols and name table in a
+// cache entry, byte by byte at a stride: every lookup still answers as
+// the inputs do.
+func TestSparseVmlinuxDamage(t *testing.T) {
+	spec := fixtureSpec(t)
+	want, err := LoadCached(spec, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.idx"))
+	if len(entries) != 1 {
+		t.Fatalf("cache holds %v", entries)
+	}
+	clean, err := os.ReadFile(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := warm.Vmlinux.sparse.vm
+	base := int(warm.Vmlinux.sparse.src.base)
+	start, end := base+int(vm.off), len(clean)
+	names := []string{"no_such_symbol"}
+	for i := 0; i < len(b.Vmlinux.Symbols); i += 97 {
+		names = append(names, b.Vmlinux.Symbols[i].Name)
+	}
+	stride := max(1, (end-start)/40)
+	for at := start; at < end; at += stride {
+		data := slices.Clone(clean)
+		data[at] ^= 0x5a
+		if err := os.WriteFile(entries[0], data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LoadCached(spec, Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			g, w := got.Vmlinux.Lookup(name), want.Vmlinux.Lookup(name)
+			if len(g) != len(w) {
+				t.Fatalf("damage at %d: Lookup(%q) = %v, want %v", at, name, g, w)
+			}
+			for k := range g {
+				if got.Vmlinux.Symbol(g[k]) != want.Vmlinux.Symbols[w[k]] {
+					t.Fatalf("damage at %d: %q differs", at, name)
+				}
+			}
 		}
 	}
 }
