@@ -663,9 +663,29 @@ func (d *decoder) inputs() []Input {
 func (d *decoder) done() bool { return d.err == nil && len(d.s) == 0 }
 
 func (d *decoder) objectMeta() *Object {
-	o := &Object{Name: d.str(), Path: d.str(), Source: d.str(), SrcVersion: d.str(), Vermagic: d.str(), Depends: d.strs()}
-	o.RealAddrs = d.byte() == 1
+	o := &Object{}
+	d.objectMetaInto(o, nil)
 	return o
+}
+
+// objectMetaInto decodes an object's meta into o; its Depends are
+// appended to *deps when deps is not nil, so that thousands of modules
+// share a few backing arrays.
+func (d *decoder) objectMetaInto(o *Object, deps *[]string) {
+	o.Name, o.Path, o.Source, o.SrcVersion, o.Vermagic = d.str(), d.str(), d.str(), d.str(), d.str()
+	if deps == nil {
+		o.Depends = d.strs()
+	} else if n := d.count(); n > 0 {
+		if cap(*deps)-len(*deps) < n {
+			*deps = make([]string, 0, max(n, 1024))
+		}
+		start := len(*deps)
+		for i := 0; i < n; i++ {
+			*deps = append(*deps, d.str())
+		}
+		o.Depends = (*deps)[start:len(*deps):len(*deps)]
+	}
+	o.RealAddrs = d.byte() == 1
 }
 
 func (d *decoder) symbols() []Symbol {
@@ -706,7 +726,7 @@ func (d *decoder) records(syms []Symbol, files []string) {
 // blobs, blobSize bytes after the head, until used (see lazySymbols).
 func decodeHead(payload string, blobSize uint64, src *indexSource) (*Build, error) {
 	d := decoder{s: payload}
-	b := &Build{Modules: map[string]*Object{}}
+	b := &Build{}
 	b.Inputs = d.inputs()
 	if d.byte() == 1 {
 		n := d.count()
@@ -732,9 +752,15 @@ func decodeHead(payload string, blobSize uint64, src *indexSource) (*Build, erro
 		b.Vmlinux = o
 	}
 	n = d.count()
+	// One allocation for all the modules' objects and one for their lazy
+	// symbols: a tree has thousands.
+	b.Modules = make(map[string]*Object, n)
 	lazies := make([]lazySymbols, n)
+	objs := make([]Object, n)
+	var deps []string
 	for i := 0; i < n && d.err == nil; i++ {
-		o := d.objectMeta()
+		o := &objs[i]
+		d.objectMetaInto(o, &deps)
 		l := &lazies[i]
 		l.src = src
 		l.counts = Counts{Symbols: int(d.uvarint()), Functions: int(d.uvarint()), Traceable: int(d.uvarint()) - 1}
