@@ -2,6 +2,7 @@ package target
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -441,6 +442,54 @@ func TestSparseVmlinuxDamage(t *testing.T) {
 					t.Fatalf("damage at %d: %q differs", at, name)
 				}
 			}
+		}
+	}
+}
+
+// TestSparseVmlinuxFiles checks lookups through the name table of a
+// vmlinux whose symbols carry source files, across chunk boundaries and
+// with names that share buckets.
+func TestSparseVmlinuxFiles(t *testing.T) {
+	for _, n := range []int{0, 1, 3, symChunk, symChunk + 1, 3*symChunk + 17} {
+		vm := &Object{Name: VmlinuxName, Source: "vmlinux", RealAddrs: true}
+		for i := 0; i < n; i++ {
+			s := Symbol{Name: fmt.Sprintf("f%d", i%(n/3+1)), Addr: uint64(0x1000 + 16*i), Size: 16, Type: 't', Func: true, Traceable: Tristate(i % 3)}
+			if i%4 != 0 {
+				s.File = fmt.Sprintf("dir/file%d.c", i%5)
+			}
+			vm.Symbols = append(vm.Symbols, s)
+		}
+		b := &Build{Vmlinux: vm, Modules: map[string]*Object{}}
+		head, blobs := splitIndex(encodeIndex(b))
+		got, err := decodeHead(string(head), uint64(len(blobs)), &indexSource{data: blobs})
+		if err != nil {
+			t.Fatalf("%d symbols: %v", n, err)
+		}
+		if got.Vmlinux.Len() != n {
+			t.Fatalf("%d symbols: Len = %d", n, got.Vmlinux.Len())
+		}
+		for i := 0; i <= n/3+1; i++ {
+			name := fmt.Sprintf("f%d", i)
+			g, w := got.Vmlinux.Lookup(name), vm.Lookup(name)
+			if !slices.Equal(g, w) {
+				t.Fatalf("%d symbols: Lookup(%q) = %v, want %v", n, name, g, w)
+			}
+			for _, k := range g {
+				if got.Vmlinux.Symbol(k) != vm.Symbols[k] {
+					t.Fatalf("%d symbols: symbol %d = %+v, want %+v", n, k, got.Vmlinux.Symbol(k), vm.Symbols[k])
+				}
+			}
+			// (A name not found makes Resolve suggest others, from all
+			// the symbols.)
+			if len(w) == 0 {
+				continue
+			}
+			if r, want := got.Vmlinux.Resolve(name, 0, "file1.c"), vm.Resolve(name, 0, "file1.c"); r.Problem != want.Problem || r.Sympos != want.Sympos {
+				t.Fatalf("%d symbols: Resolve(%q) = %v, want %v", n, name, r.Describe(), want.Describe())
+			}
+		}
+		if lookups := 2*min(n, n/3+1) + 1; got.Vmlinux.loaded.Load() != (lookups > sparseLookups) {
+			t.Errorf("%d symbols: decoded whole after %d lookups: %v", n, lookups, got.Vmlinux.loaded.Load())
 		}
 	}
 }
