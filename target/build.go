@@ -58,7 +58,9 @@ type Input struct {
 
 // Build is one kernel build: vmlinux, its modules, exports and config.
 type Build struct {
-	// Vmlinux is nil when no vmlinux symbol source was given.
+	// Vmlinux is nil when no vmlinux symbol source was given. Read from
+	// the index cache, it decodes its symbols on first use too: Lookup,
+	// Symbol and Len need no Load, the Symbols field does.
 	Vmlinux *Object
 	// Modules by module name. A build read from the index cache decodes
 	// a module's symbols on first use: Object, and every method of

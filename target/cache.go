@@ -87,7 +87,7 @@ type sharedKey struct {
 
 // cacheVersion changes whenever the encoding or the meaning of a field
 // changes, which invalidates every older entry.
-const cacheVersion = 3
+const cacheVersion = 4
 
 var (
 	indexMagic = [8]byte{'K', 'L', 'P', 'C', 'I', 'D', 'X', 0}
@@ -454,7 +454,12 @@ func (e *encoder) objectMeta(o *Object) {
 
 // symbols writes an object's symbols: first its source files, each once,
 // then per symbol its name, address, size, type, flags and file index.
-func (e *encoder) symbols(syms []Symbol) {
+func (e *encoder) symbols(syms []Symbol) { e.symbolsAt(syms, nil) }
+
+// symbolsAt is symbols, and when at is not nil it is called with the
+// offset of every symbol's record (before it is written) and, once more,
+// with len(syms) and the end of the records.
+func (e *encoder) symbolsAt(syms []Symbol, at func(i int, off int)) {
 	fileIdx := map[string]uint64{}
 	var files []string
 	for i := range syms {
@@ -468,6 +473,9 @@ func (e *encoder) symbols(syms []Symbol) {
 	e.strs(files)
 	e.uvarint(uint64(len(syms)))
 	for i := range syms {
+		if at != nil {
+			at(i, len(e.buf))
+		}
 		s := &syms[i]
 		e.str(s.Name)
 		e.uvarint(s.Addr)
@@ -484,12 +492,17 @@ func (e *encoder) symbols(syms []Symbol) {
 		e.byte(fl)
 		e.uvarint(fileIdx[s.File])
 	}
+	if at != nil {
+		at(len(syms), len(e.buf))
+	}
 }
 
 // encodeIndex writes an index entry: the envelope of the head (inputs,
-// config, exports, vmlinux with its symbols, and per module what it holds
-// besides its symbols, its counts and where its symbols are), then each
-// module's symbols, which a load decodes only when the module is used.
+// config, exports, vmlinux's counts and where its symbols and name table
+// are, and per module what it holds besides its symbols, its counts and
+// where its symbols are), then each module's symbols, then vmlinux's
+// symbols and name table (see cachevm.go), which a load reads only when
+// they are used.
 func encodeIndex(b *Build) []byte {
 	names := b.ModuleNames()
 	var blobs encoder
@@ -502,6 +515,10 @@ func encodeIndex(b *Build) []byte {
 		start := len(blobs.buf)
 		blobs.symbols(b.Modules[n].Symbols)
 		places[i] = place{uint64(start), uint64(len(blobs.buf) - start), crc32.Checksum(blobs.buf[start:], castagnoli)}
+	}
+	var vm vmlinuxBlobs
+	if b.Vmlinux != nil {
+		vm = encodeVmlinux(&blobs, b.Vmlinux.Symbols)
 	}
 	e := encoder{buf: make([]byte, 0, 1<<20)}
 	e.inputs(b.Inputs)
@@ -529,7 +546,11 @@ func encodeIndex(b *Build) []byte {
 	} else {
 		e.byte(1)
 		e.objectMeta(b.Vmlinux)
-		e.symbols(b.Vmlinux.Symbols)
+		c := b.Vmlinux.Counts()
+		e.uvarint(uint64(c.Symbols))
+		e.uvarint(uint64(c.Functions))
+		e.uvarint(uint64(c.Traceable + 1))
+		vm.encode(&e)
 	}
 	e.uvarint(uint64(len(names)))
 	for i, n := range names {
@@ -642,16 +663,43 @@ func (d *decoder) inputs() []Input {
 func (d *decoder) done() bool { return d.err == nil && len(d.s) == 0 }
 
 func (d *decoder) objectMeta() *Object {
-	o := &Object{Name: d.str(), Path: d.str(), Source: d.str(), SrcVersion: d.str(), Vermagic: d.str(), Depends: d.strs()}
-	o.RealAddrs = d.byte() == 1
+	o := &Object{}
+	d.objectMetaInto(o, nil)
 	return o
+}
+
+// objectMetaInto decodes an object's meta into o; its Depends are
+// appended to *deps when deps is not nil, so that thousands of modules
+// share a few backing arrays.
+func (d *decoder) objectMetaInto(o *Object, deps *[]string) {
+	o.Name, o.Path, o.Source, o.SrcVersion, o.Vermagic = d.str(), d.str(), d.str(), d.str(), d.str()
+	if deps == nil {
+		o.Depends = d.strs()
+	} else if n := d.count(); n > 0 {
+		if cap(*deps)-len(*deps) < n {
+			*deps = make([]string, 0, max(n, 1024))
+		}
+		start := len(*deps)
+		for i := 0; i < n; i++ {
+			*deps = append(*deps, d.str())
+		}
+		o.Depends = (*deps)[start:len(*deps):len(*deps)]
+	}
+	o.RealAddrs = d.byte() == 1
 }
 
 func (d *decoder) symbols() []Symbol {
 	files := d.strs()
 	n := d.count()
 	syms := make([]Symbol, n)
-	for i := 0; i < n && d.err == nil; i++ {
+	d.records(syms, files)
+	return syms
+}
+
+// records decodes len(syms) symbol records into syms; files are the
+// object's source files the records name by index.
+func (d *decoder) records(syms []Symbol, files []string) {
+	for i := 0; i < len(syms) && d.err == nil; i++ {
 		s := &syms[i]
 		s.Name = d.str()
 		s.Addr = d.uvarint()
@@ -672,14 +720,13 @@ func (d *decoder) symbols() []Symbol {
 			s.File = files[fi-1]
 		}
 	}
-	return syms
 }
 
 // decodeHead decodes an index entry's head; module symbols stay in the
 // blobs, blobSize bytes after the head, until used (see lazySymbols).
 func decodeHead(payload string, blobSize uint64, src *indexSource) (*Build, error) {
 	d := decoder{s: payload}
-	b := &Build{Modules: map[string]*Object{}}
+	b := &Build{}
 	b.Inputs = d.inputs()
 	if d.byte() == 1 {
 		n := d.count()
@@ -694,13 +741,26 @@ func decodeHead(payload string, blobSize uint64, src *indexSource) (*Build, erro
 		b.Exports = append(b.Exports, Export{Symbol: d.str(), CRC: uint32(d.uvarint()), Module: d.str(), Type: d.str(), Namespace: d.str()})
 	}
 	if d.byte() == 1 {
-		b.Vmlinux = d.objectMeta()
-		b.Vmlinux.Symbols = d.symbols()
+		o := d.objectMeta()
+		l := &lazySymbols{src: src}
+		l.counts = Counts{Symbols: int(d.uvarint()), Functions: int(d.uvarint()), Traceable: int(d.uvarint()) - 1}
+		o.sparse = d.vmlinuxBlobs(l, blobSize)
+		if l.counts.Traceable < -1 {
+			d.err = errCorrupt
+		}
+		o.lazy = l
+		b.Vmlinux = o
 	}
 	n = d.count()
+	// One allocation for all the modules' objects and one for their lazy
+	// symbols: a tree has thousands.
+	b.Modules = make(map[string]*Object, n)
 	lazies := make([]lazySymbols, n)
+	objs := make([]Object, n)
+	var deps []string
 	for i := 0; i < n && d.err == nil; i++ {
-		o := d.objectMeta()
+		o := &objs[i]
+		d.objectMetaInto(o, &deps)
 		l := &lazies[i]
 		l.src = src
 		l.counts = Counts{Symbols: int(d.uvarint()), Functions: int(d.uvarint()), Traceable: int(d.uvarint()) - 1}

@@ -2,9 +2,11 @@ package target
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,7 @@ func sameBuild(t *testing.T, a, b *Build) {
 		t.Fatal("inputs, exports or config differ")
 	}
 	objs := func(b *Build) []*Object {
-		out := []*Object{b.Vmlinux}
+		out := []*Object{b.Vmlinux.Load()}
 		for _, n := range b.ModuleNames() {
 			out = append(out, b.Modules[n].Load())
 		}
@@ -167,6 +169,9 @@ func decodeIndexBytes(head, blobs []byte) (*Build, error) {
 	}
 	for _, n := range b.ModuleNames() {
 		b.Modules[n].Load()
+	}
+	if b.Vmlinux != nil {
+		b.Vmlinux.Load()
 	}
 	return b, nil
 }
@@ -323,6 +328,168 @@ func TestExportScanMatchesMap(t *testing.T) {
 		}
 		if _, ok := b.Export("c"); ok {
 			t.Fatalf("lookup %d: c found", i)
+		}
+	}
+}
+
+// TestSparseVmlinuxLookups checks that a vmlinux read from the cache
+// answers every lookup through its name table exactly as the whole
+// symbol list does, without decoding that list.
+func TestSparseVmlinuxLookups(t *testing.T) {
+	dir := t.TempDir()
+	spec := fixtureSpec(t)
+	cold, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := warm.Vmlinux.sparse
+	if sp == nil {
+		t.Fatal("vmlinux read from the cache has no name table")
+	}
+	if warm.Vmlinux.Len() != len(cold.Vmlinux.Symbols) {
+		t.Fatalf("Len = %d, want %d", warm.Vmlinux.Len(), len(cold.Vmlinux.Symbols))
+	}
+	names := []string{"", "no_such_symbol", "vp_get"}
+	for _, s := range cold.Vmlinux.Symbols {
+		names = append(names, s.Name)
+	}
+	for _, name := range names {
+		got, ok := sp.find(name)
+		if !ok {
+			t.Fatalf("sparse lookup of %q failed", name)
+		}
+		want := cold.Vmlinux.Lookup(name)
+		if !slices.Equal(got, want) {
+			t.Fatalf("Lookup(%q) = %v, want %v", name, got, want)
+		}
+		for _, i := range got {
+			if s := sp.cached(i); s == nil || *s != cold.Vmlinux.Symbols[i] {
+				t.Fatalf("symbol %d (%q) = %v, want %v", i, name, s, cold.Vmlinux.Symbols[i])
+			}
+		}
+	}
+	if warm.Vmlinux.loaded.Load() {
+		t.Error("sparse lookups decoded the whole vmlinux")
+	}
+	// Past sparseLookups the object decodes its symbols once and answers
+	// as before.
+	for i := 0; i <= sparseLookups; i++ {
+		name := cold.Vmlinux.Symbols[i*7%len(cold.Vmlinux.Symbols)].Name
+		if got, want := warm.Vmlinux.Lookup(name), cold.Vmlinux.Lookup(name); !slices.Equal(got, want) {
+			t.Fatalf("Lookup(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if !warm.Vmlinux.loaded.Load() || !reflect.DeepEqual(warm.Vmlinux.Symbols, cold.Vmlinux.Symbols) {
+		t.Error("vmlinux not decoded whole after many lookups")
+	}
+}
+
+// TestSparseVmlinuxDamage damages vmlinux's symbols and name table in a
+// cache entry, byte by byte at a stride: every lookup still answers as
+// the inputs do.
+func TestSparseVmlinuxDamage(t *testing.T) {
+	spec := fixtureSpec(t)
+	want, err := LoadCached(spec, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.idx"))
+	if len(entries) != 1 {
+		t.Fatalf("cache holds %v", entries)
+	}
+	clean, err := os.ReadFile(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := LoadCached(spec, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := warm.Vmlinux.sparse.vm
+	base := int(warm.Vmlinux.sparse.src.base)
+	start, end := base+int(vm.off), len(clean)
+	names := []string{"no_such_symbol"}
+	for i := 0; i < len(b.Vmlinux.Symbols); i += 97 {
+		names = append(names, b.Vmlinux.Symbols[i].Name)
+	}
+	stride := max(1, (end-start)/40)
+	for at := start; at < end; at += stride {
+		data := slices.Clone(clean)
+		data[at] ^= 0x5a
+		if err := os.WriteFile(entries[0], data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LoadCached(spec, Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			g, w := got.Vmlinux.Lookup(name), want.Vmlinux.Lookup(name)
+			if len(g) != len(w) {
+				t.Fatalf("damage at %d: Lookup(%q) = %v, want %v", at, name, g, w)
+			}
+			for k := range g {
+				if got.Vmlinux.Symbol(g[k]) != want.Vmlinux.Symbols[w[k]] {
+					t.Fatalf("damage at %d: %q differs", at, name)
+				}
+			}
+		}
+	}
+}
+
+// TestSparseVmlinuxFiles checks lookups through the name table of a
+// vmlinux whose symbols carry source files, across chunk boundaries and
+// with names that share buckets.
+func TestSparseVmlinuxFiles(t *testing.T) {
+	for _, n := range []int{0, 1, 3, symChunk, symChunk + 1, 3*symChunk + 17} {
+		vm := &Object{Name: VmlinuxName, Source: "vmlinux", RealAddrs: true}
+		for i := 0; i < n; i++ {
+			s := Symbol{Name: fmt.Sprintf("f%d", i%(n/3+1)), Addr: uint64(0x1000 + 16*i), Size: 16, Type: 't', Func: true, Traceable: Tristate(i % 3)}
+			if i%4 != 0 {
+				s.File = fmt.Sprintf("dir/file%d.c", i%5)
+			}
+			vm.Symbols = append(vm.Symbols, s)
+		}
+		b := &Build{Vmlinux: vm, Modules: map[string]*Object{}}
+		head, blobs := splitIndex(encodeIndex(b))
+		got, err := decodeHead(string(head), uint64(len(blobs)), &indexSource{data: blobs})
+		if err != nil {
+			t.Fatalf("%d symbols: %v", n, err)
+		}
+		if got.Vmlinux.Len() != n {
+			t.Fatalf("%d symbols: Len = %d", n, got.Vmlinux.Len())
+		}
+		for i := 0; i <= n/3+1; i++ {
+			name := fmt.Sprintf("f%d", i)
+			g, w := got.Vmlinux.Lookup(name), vm.Lookup(name)
+			if !slices.Equal(g, w) {
+				t.Fatalf("%d symbols: Lookup(%q) = %v, want %v", n, name, g, w)
+			}
+			for _, k := range g {
+				if got.Vmlinux.Symbol(k) != vm.Symbols[k] {
+					t.Fatalf("%d symbols: symbol %d = %+v, want %+v", n, k, got.Vmlinux.Symbol(k), vm.Symbols[k])
+				}
+			}
+			// (A name not found makes Resolve suggest others, from all
+			// the symbols.)
+			if len(w) == 0 {
+				continue
+			}
+			if r, want := got.Vmlinux.Resolve(name, 0, "file1.c"), vm.Resolve(name, 0, "file1.c"); r.Problem != want.Problem || r.Sympos != want.Sympos {
+				t.Fatalf("%d symbols: Resolve(%q) = %v, want %v", n, name, r.Describe(), want.Describe())
+			}
+		}
+		if lookups := 2*min(n, n/3+1) + 1; got.Vmlinux.loaded.Load() != (lookups > sparseLookups) {
+			t.Errorf("%d symbols: decoded whole after %d lookups: %v", n, lookups, got.Vmlinux.loaded.Load())
 		}
 	}
 }

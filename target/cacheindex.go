@@ -1,7 +1,6 @@
 package target
 
 import (
-	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"sync"
@@ -41,6 +40,8 @@ type lazySymbols struct {
 	off, n uint64
 	crc    uint32
 	counts Counts
+	// vmlinux marks the symbols of vmlinux rather than of a module.
+	vmlinux bool
 }
 
 // lazyCounts returns the counts recorded for a lazily loaded object, or
@@ -61,6 +62,12 @@ func (l *lazySymbols) decode(o *Object) []Symbol {
 	l.src.once.Do(func() {
 		l.src.fb, _ = load(l.src.files, l.src.root, l.src.budget, false)
 	})
+	if l.src.fb != nil && l.vmlinux {
+		if l.src.fb.Vmlinux != nil {
+			return l.src.fb.Vmlinux.Symbols
+		}
+		return nil
+	}
 	if l.src.fb != nil {
 		if m, ok := l.src.fb.Modules[o.Name]; ok {
 			return m.Symbols
@@ -70,19 +77,15 @@ func (l *lazySymbols) decode(o *Object) []Symbol {
 }
 
 func (l *lazySymbols) read() ([]Symbol, bool) {
-	if l.src.data != nil {
-		return decodeSymbols(bytes.Clone(l.src.data[l.off:l.off+l.n]), l.crc)
-	}
-	fh, err := safeio.OpenFile(l.src.path, limitOf(kindIndex))
-	if err != nil {
+	fh, ok := l.src.open()
+	if !ok {
 		return nil, false
 	}
-	defer fh.Close()
-	if fh.Size() != l.src.size {
-		return nil, false
+	if fh != nil {
+		defer fh.Close()
 	}
-	buf := make([]byte, l.n)
-	if n, err := fh.ReadAt(buf, l.src.base+int64(l.off)); n != len(buf) || (err != nil && n < len(buf)) {
+	buf, ok := l.src.readBlob(fh, l.off, l.n)
+	if !ok {
 		return nil, false
 	}
 	return decodeSymbols(buf, l.crc)

@@ -3,6 +3,7 @@ package target
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -169,7 +170,30 @@ func FuzzCacheEntry(f *testing.F) {
 	e.uvarint(1 << 40)
 	f.Add(e.buf, []byte{})
 	f.Add(append(bytes.Clone(e.buf[:len(e.buf)-6]), 1, 1, 'x', 0), []byte{})
+	// A small vmlinux, for its chunks and name table.
+	ks := filepath.Join(f.TempDir(), "kallsyms")
+	var text []byte
+	for i := 0; i < 600; i++ {
+		text = fmt.Appendf(text, "%016x t fn_%d\n", uint64(0xffffffff81000000)+16*uint64(i), i%250)
+	}
+	if err := os.WriteFile(ks, text, 0o644); err != nil {
+		f.Fatal(err)
+	}
+	if b, err := Load(Spec{Kallsyms: ks, Modules: fixtureMods}); err == nil {
+		head, blobs := splitIndex(encodeIndex(b))
+		f.Add(head, blobs)
+	}
 	f.Fuzz(func(t *testing.T, head, blobs []byte) {
+		// Lookups through vmlinux's name table first, then everything
+		// decoded whole.
+		if b, err := decodeHead(string(head), uint64(len(blobs)), &indexSource{data: blobs}); err == nil && b.Vmlinux != nil {
+			for _, name := range []string{"fn_1", "fn_249", "x"} {
+				for _, i := range b.Vmlinux.Lookup(name) {
+					b.Vmlinux.Symbol(i)
+				}
+			}
+			b.Vmlinux.Resolve("fn_7", 2, "")
+		}
 		if b, err := decodeIndexBytes(head, blobs); err == nil {
 			for _, n := range b.ModuleNames() {
 				b.Modules[n].Resolve("x", 0, "")

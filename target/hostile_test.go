@@ -539,7 +539,7 @@ func TestDamagedModuleAmongGood(t *testing.T) {
 				t.Errorf("round %d: module %s differs", round, n)
 			}
 		}
-		if b.Vmlinux == nil || len(b.Vmlinux.Symbols) != len(clean.Vmlinux.Symbols) {
+		if b.Vmlinux == nil || b.Vmlinux.Len() != clean.Vmlinux.Len() {
 			t.Errorf("round %d: vmlinux differs", round)
 		}
 	}

@@ -103,6 +103,10 @@ type Object struct {
 	// keeps its symbols; they are decoded on first use (see load).
 	lazy     *lazySymbols
 	loadOnce sync.Once
+	loaded   atomic.Bool
+	// sparse, for a vmlinux read from the cache, answers lookups before
+	// (and instead of) decoding every symbol.
+	sparse *sparseIndex
 }
 
 // load decodes the symbols of an object loaded lazily from the index
@@ -116,7 +120,37 @@ func (o *Object) load() {
 	o.loadOnce.Do(func() {
 		o.Symbols = o.lazy.decode(o)
 		o.lazy = nil
+		o.loaded.Store(true)
 	})
+}
+
+// sym returns symbol i, an index Lookup returned, without decoding every
+// symbol when a sparse lookup already decoded it.
+func (o *Object) sym(i int32) *Symbol {
+	if sp := o.sparse; sp != nil && !o.loaded.Load() {
+		if s := sp.cached(i); s != nil {
+			return s
+		}
+	}
+	o.load()
+	if i < 0 || int(i) >= len(o.Symbols) {
+		return &Symbol{}
+	}
+	return &o.Symbols[i]
+}
+
+// Symbol returns the symbol at index i of Symbols, an index Lookup
+// returned; unlike the field it needs no Load first.
+func (o *Object) Symbol(i int32) Symbol { return *o.sym(i) }
+
+// Len is the number of symbols, counted without decoding them for a
+// vmlinux read from the index cache.
+func (o *Object) Len() int {
+	if sp := o.sparse; sp != nil {
+		return int(sp.vm.nsyms)
+	}
+	o.load()
+	return len(o.Symbols)
 }
 
 // Load makes sure the object's Symbols are decoded: objects of a build
@@ -175,6 +209,11 @@ func (o *Object) Counts() Counts {
 // Lookup returns the indexes into Symbols of every symbol with that name,
 // in order, whatever its type or visibility.
 func (o *Object) Lookup(name string) []int32 {
+	if sp := o.sparse; sp != nil && !o.loaded.Load() {
+		if out, ok := sp.lookup(name); ok {
+			return out
+		}
+	}
 	o.load()
 	if !o.indexed.Load() && o.scans.Add(1) <= linearLookups {
 		var out []int32

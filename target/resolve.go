@@ -234,14 +234,13 @@ func (o *Object) ResolveLoading(name string, sympos int, file string) Resolution
 // InitOnly reports whether the symbol at that sympos of the full table
 // exists only while the module loads (an __init function).
 func (o *Object) InitOnly(name string, sympos int) bool {
-	o.load()
 	r := o.resolve(name, sympos, "", true)
 	if r.Chosen < 0 {
 		return false
 	}
 	c := r.Candidates[r.Chosen]
 	for _, i := range o.Lookup(name) {
-		if s := o.Symbols[i]; s.Addr == c.Addr && s.Type == c.Type {
+		if s := o.sym(i); s.Addr == c.Addr && s.Type == c.Type {
 			return s.LoadingOnly
 		}
 	}
@@ -250,7 +249,7 @@ func (o *Object) InitOnly(name string, sympos int) bool {
 
 func (o *Object) hasLoadingOnly(name string) bool {
 	for _, i := range o.Lookup(name) {
-		if o.Symbols[i].LoadingOnly {
+		if o.sym(i).LoadingOnly {
 			return true
 		}
 	}
@@ -258,10 +257,9 @@ func (o *Object) hasLoadingOnly(name string) bool {
 }
 
 func (o *Object) resolve(name string, sympos int, file string, loading bool) Resolution {
-	o.load()
 	r := Resolution{Object: o.Name, Name: name, Requested: sympos, File: file, Chosen: -1, Candidates: []Candidate{}}
 	for _, i := range o.Lookup(name) {
-		s := &o.Symbols[i]
+		s := o.sym(i)
 		if s.LoadingOnly && !loading {
 			continue
 		}

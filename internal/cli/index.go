@@ -80,7 +80,7 @@ func indexOne(stdout, stderr io.Writer, dir string, noCache bool) error {
 	}
 	vm := "none"
 	if b.Vmlinux != nil {
-		vm = fmt.Sprintf("%d symbols from %s", len(b.Vmlinux.Symbols), b.Vmlinux.Source)
+		vm = fmt.Sprintf("%d symbols from %s", b.Vmlinux.Len(), b.Vmlinux.Source)
 	}
 	fmt.Fprintf(stdout, "  vmlinux:     %s\n", vm)
 	if b.Vmlinux == nil {

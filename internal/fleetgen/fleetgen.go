@@ -46,7 +46,7 @@ func Functions(dir string, n int) ([]string, error) {
 		return nil, err
 	}
 	count := map[string]int{}
-	for _, s := range b.Vmlinux.Symbols {
+	for _, s := range b.Vmlinux.Load().Symbols {
 		count[s.Name]++
 	}
 	var cands []string

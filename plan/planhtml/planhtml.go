@@ -41,7 +41,7 @@ func Render(p *plan.Plan, opts Options) ([]byte, error) {
 
 // Write writes the page of a plan to w.
 func Write(w io.Writer, p *plan.Plan, opts Options) error {
-	return page.Execute(w, build(p, opts))
+	return page().Execute(w, build(p, opts))
 }
 
 // The view model: everything the template shows, computed in Go so the

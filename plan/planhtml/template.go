@@ -1,8 +1,14 @@
 package planhtml
 
-import "html/template"
+import (
+	"html/template"
+	"sync"
+)
 
-var page = template.Must(template.New("page").Parse(pageHTML))
+// page is parsed on first use, not when every klpc command starts.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
 
 // pageHTML is the page: html/template escapes every value from the plan.
 const pageHTML = `<!DOCTYPE html>

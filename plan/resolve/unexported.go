@@ -126,7 +126,7 @@ func (kb *KernelBuild) unexportedSymbol(name string, patched []string, declared 
 			continue
 		}
 		for _, i := range o.Lookup(name) {
-			sym := o.Symbols[i]
+			sym := o.Symbol(i)
 			global := sym.Type >= 'A' && sym.Type <= 'Z' && sym.Type != 'U' && sym.Type != 'W' && sym.Type != 'V'
 			if global || (declared && sym.Type != 'U') {
 				return object, sym.Type, true

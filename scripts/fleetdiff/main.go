@@ -31,7 +31,7 @@ func funcs(dir string) (map[string][]target.Symbol, error) {
 		return nil, fmt.Errorf("%s: no vmlinux symbols", dir)
 	}
 	out := map[string][]target.Symbol{}
-	for _, s := range b.Vmlinux.Symbols {
+	for _, s := range b.Vmlinux.Load().Symbols {
 		out[s.Name] = append(out[s.Name], s)
 	}
 	return out, nil
