@@ -294,8 +294,12 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 		}
 	}
 	// One string for the whole table: names are substrings of it, which
-	// saves an allocation per symbol.
+	// saves an allocation per symbol. One pass over the table's bytes
+	// settles the control-character check for every name at once; only a
+	// table holding some control byte is checked name by name, so that the
+	// error names the symbol.
 	strs := string(strtab)
+	checkNames := controlInTable(strtab)
 	n := len(raw) / symSize
 	if n > maxSymbols {
 		return nil, parseErr(f.path, 0, "symbol table holds %d symbols, more than the %d allowed", n, maxSymbols)
@@ -320,7 +324,7 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 				return nil, parseErr(f.path, 0, "symbol %d: name is not NUL-terminated", i)
 			}
 			s.name = strs[off : int(off)+end]
-			if hasControl(s.name) {
+			if checkNames && hasControl(s.name) {
 				return nil, parseErr(f.path, 0, "symbol %d: name %s holds control characters", i, excerpt(s.name))
 			}
 		} else if off != 0 {
@@ -335,6 +339,38 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 		}
 	}
 	return syms, nil
+}
+
+// controlInTable reports whether a string table holds a control byte (C0
+// other than the NUL terminators, or DEL): when it does not, no name in it
+// does. It looks at eight bytes at a time; each test below is exact per
+// byte, as no addition carries out of a byte.
+func controlInTable(b []byte) bool {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+		low7 = 0x7f7f7f7f7f7f7f7f
+	)
+	for len(b) >= 8 {
+		x := le.Uint64(b)
+		b = b[8:]
+		// High bit set where the byte's low seven bits are >= 0x20,
+		// and where they are non-zero.
+		ge20 := (x&low7 + (0x80-0x20)*ones) | x
+		nonzero := (x&low7 + low7) | x
+		// DEL: bytes equal to 0x7f become zero.
+		d := x ^ low7
+		notDel := (d&low7 + low7) | d
+		if (^ge20&nonzero|^notDel)&high != 0 {
+			return true
+		}
+	}
+	for _, c := range b {
+		if (c != 0 && c < 0x20) || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // callSite is an ftrace call site: an offset in a section for relocatable
