@@ -85,6 +85,11 @@ type elfFile struct {
 	// scratch, when set, lends the parser buffers that do not outlive
 	// one file (see readModuleFile).
 	scratch *elfScratch
+	// Filled in by symbols: the names that follow "__ksymtab_" in
+	// symbol names (exported symbols), and how many symbols are defined
+	// and named (those a module's kallsyms can list).
+	ksymtab []string
+	named   int
 }
 
 // elfScratch holds per-file working buffers for reuse across files.
@@ -314,6 +319,8 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 			f.scratch.syms = syms
 		}
 	}
+	const ksymtabPrefix = "__ksymtab_"
+	f.ksymtab, f.named = f.ksymtab[:0], 0
 	for i := range syms {
 		b := raw[i*symSize:]
 		off := le.Uint32(b)
@@ -324,6 +331,9 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 				return nil, parseErr(f.path, 0, "symbol %d: name is not NUL-terminated", i)
 			}
 			s.name = strs[off : int(off)+end]
+			if end > len(ksymtabPrefix) && s.name[2] == 'k' && strings.HasPrefix(s.name, ksymtabPrefix) {
+				f.ksymtab = append(f.ksymtab, s.name[len(ksymtabPrefix):])
+			}
 			if checkNames && hasControl(s.name) {
 				return nil, parseErr(f.path, 0, "symbol %d: name %s holds control characters", i, excerpt(s.name))
 			}
@@ -336,6 +346,9 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 		s.size = le.Uint64(b[16:])
 		if s.shndx == shnXindex && len(xindex) >= (i+1)*4 {
 			s.shndx = le.Uint32(xindex[i*4:])
+		}
+		if s.shndx != shnUndef && s.name != "" {
+			f.named++
 		}
 	}
 	return syms, nil
