@@ -557,7 +557,7 @@ func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, 
 		if end > limit || end < s.value {
 			end = limit
 		}
-		j, _ := slices.BinarySearch(keys, sec|s.value)
+		j := lowerBound(keys, sec|s.value)
 		out[i] = j < len(keys) && keys[j] < sec+end
 	}
 	return out, true
@@ -601,6 +601,29 @@ func (r *bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// lowerBound is slices.BinarySearch's index for sorted keys: the first
+// element >= x. Its loop has no data-dependent branch (the compiler turns
+// the conditional add into a conditional move), which matters for the
+// unpredictable lookups of traceablePacked.
+func lowerBound(keys []uint64, x uint64) int {
+	n := len(keys)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n / 2
+		if keys[base+half-1] < x {
+			base += half
+		}
+		n -= half
+	}
+	if keys[base] < x {
+		base++
+	}
+	return base
 }
 
 func compareSites(a, b callSite) int {

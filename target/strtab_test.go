@@ -2,6 +2,7 @@ package target
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -42,6 +43,24 @@ func FuzzControlInTable(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := controlInTable(b), controlInTableNaive(b); got != want {
 			t.Fatalf("%q: got %v, want %v", b, got, want)
+		}
+	})
+}
+
+func FuzzLowerBound(f *testing.F) {
+	f.Add([]byte{1, 3, 3, 7, 200}, uint64(3))
+	f.Add([]byte{}, uint64(0))
+	f.Add([]byte{5}, uint64(9))
+	f.Fuzz(func(t *testing.T, b []byte, x uint64) {
+		keys := make([]uint64, len(b))
+		for i, c := range b {
+			keys[i] = uint64(c)
+		}
+		slices.Sort(keys)
+		x %= 260
+		want, _ := slices.BinarySearch(keys, x)
+		if got := lowerBound(keys, x); got != want {
+			t.Fatalf("keys %v, x %d: got %d, want %d", keys, x, got, want)
 		}
 	})
 }
