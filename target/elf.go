@@ -52,6 +52,10 @@ const (
 	relaSize = 24
 	shdrSize = 64
 
+	// maxScratchSections bounds the section headers kept in a pooled
+	// elfScratch; Debian's modules have well under a hundred sections.
+	maxScratchSections = 1 << 12
+
 	// maxSection bounds one section read, so a corrupt size cannot make us
 	// allocate unbounded memory.
 	maxSection = 1 << 30
@@ -99,6 +103,9 @@ type elfScratch struct {
 	sites  []callSite
 	keys   []uint64
 	traced []bool
+	// Section headers and their name offsets (see readHeaders).
+	sections []elfSection
+	nameOffs []uint32
 }
 
 // chunk is a range of a file held in memory.
@@ -208,8 +215,18 @@ func (f *elfFile) readHeaders() error {
 	if err != nil {
 		return err
 	}
-	f.sections = make([]elfSection, shnum)
-	nameOffs := make([]uint32, shnum)
+	var nameOffs []uint32
+	if sc := f.scratch; sc != nil && shnum <= maxScratchSections {
+		// Section headers do not outlive the file: nothing parsed from
+		// it keeps them or their names. A file with very many sections
+		// gets its own slices, so the pooled ones stay small.
+		sc.sections = slices.Grow(sc.sections[:0], int(shnum))[:shnum]
+		sc.nameOffs = slices.Grow(sc.nameOffs[:0], int(shnum))[:shnum]
+		f.sections, nameOffs = sc.sections, sc.nameOffs
+	} else {
+		f.sections = make([]elfSection, shnum)
+		nameOffs = make([]uint32, shnum)
+	}
 	for i := range f.sections {
 		b := raw[i*shdrSize:]
 		nameOffs[i] = le.Uint32(b)
