@@ -52,6 +52,10 @@ const (
 	relaSize = 24
 	shdrSize = 64
 
+	// maxScratchSections bounds the section headers kept in a pooled
+	// elfScratch; Debian's modules have well under a hundred sections.
+	maxScratchSections = 1 << 12
+
 	// maxSection bounds one section read, so a corrupt size cannot make us
 	// allocate unbounded memory.
 	maxSection = 1 << 30
@@ -85,6 +89,11 @@ type elfFile struct {
 	// scratch, when set, lends the parser buffers that do not outlive
 	// one file (see readModuleFile).
 	scratch *elfScratch
+	// Filled in by symbols: the names that follow "__ksymtab_" in
+	// symbol names (exported symbols), and how many symbols are defined
+	// and named (those a module's kallsyms can list).
+	ksymtab []string
+	named   int
 }
 
 // elfScratch holds per-file working buffers for reuse across files.
@@ -94,6 +103,9 @@ type elfScratch struct {
 	sites  []callSite
 	keys   []uint64
 	traced []bool
+	// Section headers and their name offsets (see readHeaders).
+	sections []elfSection
+	nameOffs []uint32
 }
 
 // chunk is a range of a file held in memory.
@@ -203,8 +215,18 @@ func (f *elfFile) readHeaders() error {
 	if err != nil {
 		return err
 	}
-	f.sections = make([]elfSection, shnum)
-	nameOffs := make([]uint32, shnum)
+	var nameOffs []uint32
+	if sc := f.scratch; sc != nil && shnum <= maxScratchSections {
+		// Section headers do not outlive the file: nothing parsed from
+		// it keeps them or their names. A file with very many sections
+		// gets its own slices, so the pooled ones stay small.
+		sc.sections = slices.Grow(sc.sections[:0], int(shnum))[:shnum]
+		sc.nameOffs = slices.Grow(sc.nameOffs[:0], int(shnum))[:shnum]
+		f.sections, nameOffs = sc.sections, sc.nameOffs
+	} else {
+		f.sections = make([]elfSection, shnum)
+		nameOffs = make([]uint32, shnum)
+	}
 	for i := range f.sections {
 		b := raw[i*shdrSize:]
 		nameOffs[i] = le.Uint32(b)
@@ -294,8 +316,12 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 		}
 	}
 	// One string for the whole table: names are substrings of it, which
-	// saves an allocation per symbol.
+	// saves an allocation per symbol. One pass over the table's bytes
+	// settles the control-character check for every name at once; only a
+	// table holding some control byte is checked name by name, so that the
+	// error names the symbol.
 	strs := string(strtab)
+	checkNames := controlInTable(strtab)
 	n := len(raw) / symSize
 	if n > maxSymbols {
 		return nil, parseErr(f.path, 0, "symbol table holds %d symbols, more than the %d allowed", n, maxSymbols)
@@ -310,6 +336,8 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 			f.scratch.syms = syms
 		}
 	}
+	const ksymtabPrefix = "__ksymtab_"
+	f.ksymtab, f.named = f.ksymtab[:0], 0
 	for i := range syms {
 		b := raw[i*symSize:]
 		off := le.Uint32(b)
@@ -320,7 +348,10 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 				return nil, parseErr(f.path, 0, "symbol %d: name is not NUL-terminated", i)
 			}
 			s.name = strs[off : int(off)+end]
-			if hasControl(s.name) {
+			if end > len(ksymtabPrefix) && s.name[2] == 'k' && strings.HasPrefix(s.name, ksymtabPrefix) {
+				f.ksymtab = append(f.ksymtab, s.name[len(ksymtabPrefix):])
+			}
+			if checkNames && hasControl(s.name) {
 				return nil, parseErr(f.path, 0, "symbol %d: name %s holds control characters", i, excerpt(s.name))
 			}
 		} else if off != 0 {
@@ -333,8 +364,43 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 		if s.shndx == shnXindex && len(xindex) >= (i+1)*4 {
 			s.shndx = le.Uint32(xindex[i*4:])
 		}
+		if s.shndx != shnUndef && s.name != "" {
+			f.named++
+		}
 	}
 	return syms, nil
+}
+
+// controlInTable reports whether a string table holds a control byte (C0
+// other than the NUL terminators, or DEL): when it does not, no name in it
+// does. It looks at eight bytes at a time; each test below is exact per
+// byte, as no addition carries out of a byte.
+func controlInTable(b []byte) bool {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+		low7 = 0x7f7f7f7f7f7f7f7f
+	)
+	for len(b) >= 8 {
+		x := le.Uint64(b)
+		b = b[8:]
+		// High bit set where the byte's low seven bits are >= 0x20,
+		// and where they are non-zero.
+		ge20 := (x&low7 + (0x80-0x20)*ones) | x
+		nonzero := (x&low7 + low7) | x
+		// DEL: bytes equal to 0x7f become zero.
+		d := x ^ low7
+		notDel := (d&low7 + low7) | d
+		if (^ge20&nonzero|^notDel)&high != 0 {
+			return true
+		}
+	}
+	for _, c := range b {
+		if (c != 0 && c < 0x20) || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // callSite is an ftrace call site: an offset in a section for relocatable
@@ -508,7 +574,7 @@ func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, 
 		if end > limit || end < s.value {
 			end = limit
 		}
-		j, _ := slices.BinarySearch(keys, sec|s.value)
+		j := lowerBound(keys, sec|s.value)
 		out[i] = j < len(keys) && keys[j] < sec+end
 	}
 	return out, true
@@ -552,6 +618,29 @@ func (r *bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// lowerBound is slices.BinarySearch's index for sorted keys: the first
+// element >= x. Its loop has no data-dependent branch (the compiler turns
+// the conditional add into a conditional move), which matters for the
+// unpredictable lookups of traceablePacked.
+func lowerBound(keys []uint64, x uint64) int {
+	n := len(keys)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n / 2
+		if keys[base+half-1] < x {
+			base += half
+		}
+		n -= half
+	}
+	if keys[base] < x {
+		base++
+	}
+	return base
 }
 
 func compareSites(a, b callSite) int {

@@ -132,16 +132,17 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 			}
 		}
 	}
-	exported := make(map[string]bool)
-	for i := range syms {
-		if n, ok := strings.CutPrefix(syms[i].name, "__ksymtab_"); ok {
+	var exported map[string]bool
+	if len(f.ksymtab) > 0 {
+		exported = make(map[string]bool, len(f.ksymtab))
+		for _, n := range f.ksymtab {
 			exported[n] = true
 		}
 	}
 
 	shnum := uint32(len(f.sections))
 	file := ""
-	o.Symbols = make([]Symbol, 0, len(syms))
+	o.Symbols = make([]Symbol, 0, f.named)
 	for i := range syms {
 		s := &syms[i]
 		if s.typ() == sttFile {
@@ -156,7 +157,7 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 		}
 		core := livepatch || isCoreSymbol(s, f.sections, flags, shnum, pcpu, rules)
 		typ := moduleSymbolType(s, f.sections, flags, pcpu)
-		if exported[s.name] && s.bind() != stbLocal {
+		if exported != nil && s.bind() != stbLocal && exported[s.name] {
 			// s_show upper-cases exported module symbols.
 			typ = upper(typ)
 		}
