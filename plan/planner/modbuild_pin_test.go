@@ -153,3 +153,50 @@ deploy "default" {
 		}
 	}
 }
+
+// TestUnreadableBuildReported: a module_build that cannot be read is an
+// error at its declaration even when a lookup read it first (here the
+// search for a module only module_builds have, which passes over it to
+// the next build).
+func TestUnreadableBuildReported(t *testing.T) {
+	abs := mustAbs(t, "../../examples/module-builds")
+	text := `kernel "k" {
+  release = "6.1.0-56-amd64"
+  modules = "` + filepath.Join(filepath.Dir(filepath.Dir(abs)), "kernels/6.1.0-56-amd64/modules") + `"
+  module_build "gone" {
+    module = "klpc_probe"
+    path   = "` + abs + `/builds/none"
+  }
+  module_build "one" {
+    module = "klpc_probe"
+    path   = "` + abs + `/builds/1.0"
+  }
+}
+fix "f" {
+  source = "f.c"
+  object "klpc_probe" {
+    func "klpc_probe_alpha" {
+      new = "klpc_ssthresh"
+    }
+  }
+}
+livepatch "lp" {
+  kernels = [kernel.k]
+  fixes   = [fix.f]
+}
+`
+	c, diags := lang.LoadDir(writeDir(t, text))
+	p := Plan(c, diags, Options{NoCache: true})
+	n := 0
+	for _, d := range p.Diagnostics {
+		if d.Code == diag.ModuleBuildUnreadable {
+			n++
+			if !strings.Contains(d.Detail, `Module build "gone"`) {
+				t.Errorf("detail %q", d.Detail)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d module-build-unreadable errors, want 1:\n%s", n, p.Diagnostics.String())
+	}
+}

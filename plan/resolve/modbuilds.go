@@ -23,6 +23,8 @@ type modBuild struct {
 	obj *target.Object
 	id  string
 	err error
+	// reported is set once err has been reported at the module_build.
+	reported bool
 }
 
 // readModuleBuild reads a module_build's .ko (the file, or the module's
@@ -86,19 +88,13 @@ func (r *resolver) moduleBuilds(kb *KernelBuild, l *lang.Livepatch, objects []*r
 		if ro == nil {
 			continue
 		}
-		if kb.modBuilds == nil {
-			kb.modBuilds = map[string]*modBuild{}
-		}
-		rb := kb.modBuilds[mb.Name]
-		if rb == nil {
-			rb = readModuleBuild(mb)
-			kb.modBuilds[mb.Name] = rb
-			if rb.err != nil {
+		rb := kb.readBuild(mb)
+		if rb.err != nil {
+			if !rb.reported {
+				rb.reported = true
 				r.errorf(diag.ModuleBuildUnreadable, lang.RangePtr(mb.DeclRange), "Module build unreadable",
 					"Module build %q of kernel %q: %s.", mb.Name, kb.decl.Name, rb.err)
 			}
-		}
-		if rb.err != nil {
 			continue
 		}
 		pb := &plan.ModuleBuild{Name: mb.Name, Module: module, ID: rb.id, Funcs: []*plan.ModuleBuildFunc{}, Symbols: []*plan.ModuleBuildSymbol{}}
@@ -184,14 +180,7 @@ func (kb *KernelBuild) SelectBuild(module, build string) error {
 		if target.ModuleName(mb.Module.Value) != module {
 			return fmt.Errorf("module build %q of kernel %q is a build of %s, not %s", build, kb.decl.Name, mb.Module.Value, module)
 		}
-		if kb.modBuilds == nil {
-			kb.modBuilds = map[string]*modBuild{}
-		}
-		rb := kb.modBuilds[build]
-		if rb == nil {
-			rb = readModuleBuild(mb)
-			kb.modBuilds[build] = rb
-		}
+		rb := kb.readBuild(mb)
 		if rb.err != nil {
 			return fmt.Errorf("module build %q cannot be read: %v", build, rb.err)
 		}
@@ -261,20 +250,15 @@ func (kb *KernelBuild) BuildOfSrcversion(module, srcversion string) (build strin
 			known = append(known, "the kernel's own "+o.SrcVersion)
 		}
 	}
-	if kb.decl != nil {
-		for _, mb := range kb.decl.ModuleBuilds {
-			if mb.Module == nil || mb.Path == nil || target.ModuleName(mb.Module.Value) != module {
-				continue
-			}
-			rb := kb.readBuild(mb)
-			if rb.err != nil || rb.obj.SrcVersion == "" {
-				continue
-			}
-			if rb.obj.SrcVersion == srcversion {
-				return mb.Name, nil, true
-			}
-			known = append(known, mb.Name+" "+rb.obj.SrcVersion)
+	for _, mb := range kb.buildsOf(module) {
+		rb := kb.readBuild(mb)
+		if rb.err != nil || rb.obj.SrcVersion == "" {
+			continue
 		}
+		if rb.obj.SrcVersion == srcversion {
+			return mb.Name, nil, true
+		}
+		known = append(known, mb.Name+" "+rb.obj.SrcVersion)
 	}
 	return "", known, len(known) == 0
 }

@@ -44,15 +44,27 @@ func (kb *KernelBuild) defaultBuild(module string) *modBuild {
 			return nil
 		}
 	}
-	for _, mb := range kb.decl.ModuleBuilds {
-		if mb.Module == nil || mb.Path == nil || target.ModuleName(mb.Module.Value) != module {
-			continue
-		}
+	for _, mb := range kb.buildsOf(module) {
 		if rb := kb.readBuild(mb); rb.err == nil {
 			return rb
 		}
 	}
 	return nil
+}
+
+// buildsOf lists the kernel's module_builds of module, in declaration
+// order.
+func (kb *KernelBuild) buildsOf(module string) []*lang.ModuleBuild {
+	var out []*lang.ModuleBuild
+	if kb == nil || kb.decl == nil {
+		return nil
+	}
+	for _, mb := range kb.decl.ModuleBuilds {
+		if mb.Module != nil && mb.Path != nil && target.ModuleName(mb.Module.Value) == module {
+			out = append(out, mb)
+		}
+	}
+	return out
 }
 
 // readBuild reads a module_build once per kernel build.
