@@ -28,13 +28,7 @@ func TestSnapshotModuleBuild(t *testing.T) {
 			"modules[0] (virtio_pci).srcversion: module virtio_pci has srcversion 0123456789ABCDEF0123456, which no build of the kernel has (the kernel's own 2526A0E335FCA2331138131, copy 2526A0E335FCA2331138131)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			write := func(name, text string) {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			write("main.klp.hcl", fmt.Sprintf(`
+			dir := writeDir(t, fmt.Sprintf(`
 kernel "k" {
   release  = "6.1.0-56-amd64"
   arch     = "x86_64"
@@ -49,11 +43,11 @@ kernel "k" {
 }
 
 fix "vq" {
-  source = "vq.c"
+  source = "f.c"
   object "virtio_pci" {
     func "setup_vq" {
       sympos = 1
-      new    = "klpc_setup_vq"
+      new    = "klpc_ssthresh"
     }
   }
 }
@@ -71,12 +65,14 @@ deploy "host" {
   }
 }
 `, kdir))
-			write("vq.c", "int klpc_setup_vq(void) { return 0; }\n")
 			mod := `{"name": "virtio_pci"}`
 			if c.srcversion != "" {
 				mod = fmt.Sprintf(`{"name": "virtio_pci", "srcversion": %q}`, c.srcversion)
 			}
-			write("host.json", `{"format": 1, "kernel": "6.1.0-56-amd64", "livepatches": [], "modules": [`+mod+`]}`)
+			snap := `{"format": 1, "kernel": "6.1.0-56-amd64", "livepatches": [], "modules": [` + mod + `]}`
+			if err := os.WriteFile(filepath.Join(dir, "host.json"), []byte(snap), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			cfg, diags := lang.LoadDir(dir)
 			p := Plan(cfg, diags, Options{})
 			if c.code == "" {
