@@ -156,27 +156,27 @@ func (g *generator) errorf(code diag.Code, summary, format string, args ...any) 
 }
 
 func (g *generator) add(path string, data []byte, mode fs.FileMode) {
-	if _, dup := g.files[path]; dup {
-		g.errorf(diag.EmitConflict, "Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
-		return
-	}
 	f := &File{Path: path, Data: data, Mode: mode}
-	g.files[path] = f
 	if g.sink != nil {
 		f.sum = sha256Hex(data)
-		g.sink(f) // the sink owns f from now on
 	}
+	g.put(f)
 }
 
 // addWriter adds a file whose content write writes when the output is
 // written.
 func (g *generator) addWriter(path string, write func(io.Writer) error, mode fs.FileMode) {
-	if _, dup := g.files[path]; dup {
-		g.errorf(diag.EmitConflict, "Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", path)
+	g.put(&File{Path: path, Mode: mode, write: write})
+}
+
+// put records f, refusing a second file at its path, and hands it to the
+// sink when files are written as they are made.
+func (g *generator) put(f *File) {
+	if _, dup := g.files[f.Path]; dup {
+		g.errorf(diag.EmitConflict, "Two outputs at one path", "klpc would write %s twice; rename one of the releases or kernels whose names lead there.", f.Path)
 		return
 	}
-	f := &File{Path: path, Mode: mode, write: write}
-	g.files[path] = f
+	g.files[f.Path] = f
 	if g.sink != nil {
 		g.sink(f) // the sink owns f from now on
 	}
