@@ -51,6 +51,8 @@ func BenchmarkWarmModules(b *testing.B) {
 
 // sameObject compares what two reads of one module found.
 func sameObject(a, b *Object) bool {
+	a.Load()
+	b.Load()
 	return a.Name == b.Name && a.Path == b.Path && a.Source == b.Source && a.SrcVersion == b.SrcVersion &&
 		a.Vermagic == b.Vermagic && reflect.DeepEqual(a.Depends, b.Depends) && a.RealAddrs == b.RealAddrs &&
 		reflect.DeepEqual(a.Symbols, b.Symbols)
@@ -81,7 +83,7 @@ func TestModuleTreeReadsMatchWholeParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := rd.parseModuleBytes(f.path, data, defaultModuleRules)
+		want, err := rd.parseModuleBytes(f.path, data, defaultModuleRules, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -460,18 +460,24 @@ func (e *encoder) symbols(syms []Symbol) { e.symbolsAt(syms, nil) }
 // offset of every symbol's record (before it is written) and, once more,
 // with len(syms) and the end of the records.
 func (e *encoder) symbolsAt(syms []Symbol, at func(i int, off int)) {
+	// Runs of symbols share a file (each STT_FILE entry is followed by
+	// that file's locals), so the last file's index is remembered rather
+	// than looked up per symbol.
 	fileIdx := map[string]uint64{}
 	var files []string
+	last := ""
 	for i := range syms {
-		if f := syms[i].File; f != "" {
+		if f := syms[i].File; f != "" && f != last {
 			if _, ok := fileIdx[f]; !ok {
 				files = append(files, f)
 				fileIdx[f] = uint64(len(files))
 			}
+			last = f
 		}
 	}
 	e.strs(files)
 	e.uvarint(uint64(len(syms)))
+	last, lastIdx := "", uint64(0)
 	for i := range syms {
 		if at != nil {
 			at(i, len(e.buf))
@@ -490,7 +496,10 @@ func (e *encoder) symbolsAt(syms []Symbol, at func(i int, off int)) {
 		}
 		fl |= byte(s.Traceable) << flagTraceShift
 		e.byte(fl)
-		e.uvarint(fileIdx[s.File])
+		if s.File != last {
+			last, lastIdx = s.File, fileIdx[s.File]
+		}
+		e.uvarint(lastIdx)
 	}
 	if at != nil {
 		at(len(syms), len(e.buf))
@@ -513,7 +522,11 @@ func encodeIndex(b *Build) []byte {
 	places := make([]place, len(names))
 	for i, n := range names {
 		start := len(blobs.buf)
-		blobs.symbols(b.Modules[n].Symbols)
+		if blob := b.Modules[n].compactBlob(); blob != nil {
+			blobs.buf = append(blobs.buf, blob...)
+		} else {
+			blobs.symbols(b.Modules[n].Symbols)
+		}
 		places[i] = place{uint64(start), uint64(len(blobs.buf) - start), crc32.Checksum(blobs.buf[start:], castagnoli)}
 	}
 	var vm vmlinuxBlobs

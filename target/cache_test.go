@@ -303,7 +303,7 @@ func TestModuleHashCoversWhatIsRead(t *testing.T) {
 		return in, o
 	}
 	base, o := hashOf(raw)
-	if len(o.Symbols) == 0 || base.Size != int64(len(raw)) {
+	if len(o.Load().Symbols) == 0 || base.Size != int64(len(raw)) {
 		t.Fatalf("%d symbols, size %d", len(o.Symbols), base.Size)
 	}
 	code := append([]byte(nil), raw...)

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"sync"
@@ -34,7 +35,7 @@ type indexSource struct {
 }
 
 // lazySymbols is where a module of a lazily loaded build keeps its
-// symbols in the entry.
+// symbols: in an index entry (src), or in memory (blob).
 type lazySymbols struct {
 	src    *indexSource
 	off, n uint64
@@ -42,6 +43,23 @@ type lazySymbols struct {
 	counts Counts
 	// vmlinux marks the symbols of vmlinux rather than of a module.
 	vmlinux bool
+	// blob, when set, is the symbols' encoding (encoder.symbols) held
+	// in memory by a module read from its file (see compactSymbols); it
+	// is private and never written again.
+	blob []byte
+}
+
+// compactSymbols keeps a module's symbols, as a tree load reads them, in
+// their index encoding: about a third of the memory of Symbol records,
+// none of it pointers for the collector to scan, and the bytes an index
+// entry stores as they are. Most modules of a tree are never looked at
+// again; one that is decodes its symbols on first use (Object.load). syms
+// may point into the file's bytes: the encoding copies what it keeps.
+func (sc *elfScratch) compactSymbols(syms []Symbol) *lazySymbols {
+	e := encoder{buf: sc.enc[:0]}
+	e.symbols(syms)
+	sc.enc = e.buf
+	return &lazySymbols{blob: bytes.Clone(e.buf), counts: countSymbols(syms)}
 }
 
 // lazyCounts returns the counts recorded for a lazily loaded object, or
@@ -56,6 +74,16 @@ func (o *Object) lazyCounts() *Counts {
 // decode returns the module's symbols: from the entry when they pass
 // their checks, else from reading the build's files again.
 func (l *lazySymbols) decode(o *Object) []Symbol {
+	if l.blob != nil {
+		// The parse wrote the blob moments ago and nothing writes it
+		// since, so it decodes; no file is left to fall back on.
+		d := decoder{s: unsafe.String(unsafe.SliceData(l.blob), len(l.blob))}
+		syms := d.symbols()
+		if !d.done() {
+			return nil
+		}
+		return syms
+	}
 	if syms, ok := l.read(); ok {
 		return syms
 	}
@@ -139,4 +167,13 @@ func readIndex(path string, files []inputFile, root string, budget *safeio.Budge
 	// names are substrings of it.
 	b, err := decodeHead(unsafe.String(unsafe.SliceData(head), len(head)), uint64(size-src.base), src)
 	return b, err == nil
+}
+
+// compactBlob returns the encoding of a module whose symbols are still
+// compact (see compactSymbols), or nil.
+func (o *Object) compactBlob() []byte {
+	if o.loaded.Load() || o.lazy == nil {
+		return nil
+	}
+	return o.lazy.blob
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/klpc/klpc/internal/safeio"
 )
@@ -94,6 +95,11 @@ type elfFile struct {
 	// and named (those a module's kallsyms can list).
 	ksymtab []string
 	named   int
+	// compact asks parseModuleELF for the module's symbols in their
+	// compact encoding (see compactSymbols) rather than as Symbols; the
+	// parse then needs scratch, and names may point into the file's
+	// bytes, as nothing the parse returns keeps them.
+	compact bool
 }
 
 // elfScratch holds per-file working buffers for reuse across files.
@@ -106,6 +112,9 @@ type elfScratch struct {
 	// Section headers and their name offsets (see readHeaders).
 	sections []elfSection
 	nameOffs []uint32
+	// A compact parse's symbols and their encoding (see compactSymbols).
+	out []Symbol
+	enc []byte
 }
 
 // chunk is a range of a file held in memory.
@@ -320,7 +329,12 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 	// settles the control-character check for every name at once; only a
 	// table holding some control byte is checked name by name, so that the
 	// error names the symbol.
-	strs := string(strtab)
+	var strs string
+	if f.compact {
+		strs = unsafe.String(unsafe.SliceData(strtab), len(strtab))
+	} else {
+		strs = string(strtab)
+	}
 	checkNames := controlInTable(strtab)
 	n := len(raw) / symSize
 	if n > maxSymbols {

@@ -104,7 +104,7 @@ func FuzzModule(f *testing.F) {
 	f.Add(gzipped(gzipped(gzipped(realModuleTB(f)))))
 	f.Add(hugeDictXZ(f, 39))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o, err := newReader(nil).parseModuleBytes("x.ko", data, defaultModuleRules)
+		o, err := newReader(nil).parseModuleBytes("x.ko", data, defaultModuleRules, nil)
 		if err == nil {
 			o.Resolve("foo", 0, "")
 			o.Counts()
@@ -251,7 +251,7 @@ func FuzzModuleFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		got, in, err := newReader(nil).readModuleFile(inputFile{kind: KindModule, path: p, listed: true}, defaultModuleRules, true)
-		want, werr := newReader(nil).parseModuleBytes(p, data, defaultModuleRules)
+		want, werr := newReader(nil).parseModuleBytes(p, data, defaultModuleRules, nil)
 		if (err == nil) != (werr == nil) {
 			t.Fatalf("read from the file: %v; parsed whole: %v", err, werr)
 		}
@@ -260,6 +260,17 @@ func FuzzModuleFile(f *testing.F) {
 		}
 		if in.Size != int64(len(data)) || len(in.SHA256) != 64 {
 			t.Errorf("input %+v", in)
+		}
+		// A tree load keeps the symbols compact: their encoding must be
+		// what the index writes for the symbols parsed whole, with the
+		// same counts.
+		var e encoder
+		e.symbols(want.Symbols)
+		if blob := got.compactBlob(); !bytes.Equal(blob, e.buf) {
+			t.Errorf("compact symbols: %d bytes, want the %d bytes of their encoding", len(blob), len(e.buf))
+		}
+		if got.Counts() != want.Counts() {
+			t.Errorf("counts %+v, want %+v", got.Counts(), want.Counts())
 		}
 		if !sameObject(got, want) {
 			t.Error("reading from the file and parsing the bytes whole differ")

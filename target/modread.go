@@ -34,7 +34,7 @@ var readAhead = struct {
 	tailBefore int64
 	// mergeGap: missing sections closer than this are read in one pread.
 	mergeGap uint64
-}{whole: 48 << 10, head: 8 << 10, tailBefore: 32 << 10, mergeGap: 16 << 10}
+}{whole: 48 << 10, head: 4 << 10, tailBefore: 4 << 10, mergeGap: 16 << 10}
 
 // readBufs recycles the read-ahead buffers: parsed objects copy what they
 // keep (names, .modinfo values), so a buffer is free once a module is
@@ -111,13 +111,15 @@ func (rd *reader) readModuleFile(f inputFile, rules moduleRules, hash bool) (*Ob
 			sum := sha256.Sum256(raw)
 			in.SHA256 = hex.EncodeToString(sum[:])
 		}
-		o, err := rd.parseModuleBytes(f.path, raw, rules)
+		sc := scratchPool.Get().(*elfScratch)
+		defer scratchPool.Put(sc)
+		o, err := rd.parseModuleBytes(f.path, raw, rules, sc)
 		return o, in, err
 	}
 
 	sc := scratchPool.Get().(*elfScratch)
 	defer scratchPool.Put(sc)
-	ef := &elfFile{path: f.path, r: fh, size: size, chunks: []chunk{{0, head}}, scratch: sc}
+	ef := &elfFile{path: f.path, r: fh, size: size, chunks: []chunk{{0, head}}, scratch: sc, compact: true}
 	if int64(len(head)) < size && len(head) >= 64 {
 		// The tail: from a little before the section headers to the end.
 		shoff := le.Uint64(head[40:])

@@ -47,13 +47,20 @@ func (rd *reader) readModule(path string, rules moduleRules) (*Object, error) {
 	return parseModule(path, r, size, rules)
 }
 
-// parseModuleBytes parses a module file's bytes as stored (maybe compressed).
-func (rd *reader) parseModuleBytes(path string, raw []byte, rules moduleRules) (*Object, error) {
+// parseModuleBytes parses a module file's bytes as stored (maybe
+// compressed). With scratch the object keeps its symbols compact (see
+// compactSymbols).
+func (rd *reader) parseModuleBytes(path string, raw []byte, rules moduleRules, scratch *elfScratch) (*Object, error) {
 	data, err := rd.decompress(KindModule, path, raw)
 	if err != nil {
 		return nil, err
 	}
-	return parseModule(path, &bytesReaderAt{data}, int64(len(data)), rules)
+	f, err := openELF(path, &bytesReaderAt{data}, int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	f.scratch, f.compact = scratch, scratch != nil
+	return parseModuleELF(f, rules)
 }
 
 func parseModule(path string, r io.ReaderAt, size int64, rules moduleRules) (*Object, error) {
@@ -142,7 +149,12 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 
 	shnum := uint32(len(f.sections))
 	file := ""
-	o.Symbols = make([]Symbol, 0, f.named)
+	var out []Symbol
+	if f.compact {
+		out = f.scratch.out[:0]
+	} else {
+		out = make([]Symbol, 0, f.named)
+	}
 	for i := range syms {
 		s := &syms[i]
 		if s.typ() == sttFile {
@@ -178,8 +190,14 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 				sym.Traceable = Yes
 			}
 		}
-		o.Symbols = append(o.Symbols, sym)
+		out = append(out, sym)
 	}
+	if f.compact {
+		f.scratch.out = out
+		o.lazy = f.scratch.compactSymbols(out)
+		return o, nil
+	}
+	o.Symbols = out
 	return o, nil
 }
 
@@ -290,6 +308,9 @@ func ReadModules(dir string) (map[string]*Object, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	for _, m := range b.Modules {
+		m.load()
 	}
 	return b.Modules, nil
 }

@@ -185,9 +185,14 @@ func (o *Object) Counts() Counts {
 	if l := o.lazyCounts(); l != nil {
 		return *l
 	}
+	return countSymbols(o.Symbols)
+}
+
+// countSymbols is Counts over a list of symbols.
+func countSymbols(syms []Symbol) Counts {
 	c := Counts{Traceable: -1}
-	for i := range o.Symbols {
-		s := &o.Symbols[i]
+	for i := range syms {
+		s := &syms[i]
 		if s.LoadingOnly {
 			continue
 		}
