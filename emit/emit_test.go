@@ -383,3 +383,53 @@ func diagText(d diag.Diagnostics) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestRepeatedContentLinked checks that files of one content and mode are
+// written once and hard-linked, as every release folder of the cumulative
+// case carries the patches of the fixes before it, and that the output
+// reads exactly as the tree Generate makes.
+func TestRepeatedContentLinked(t *testing.T) {
+	p := planDir(t, cases["cumulative"])
+	out := filepath.Join(t.TempDir(), "out")
+	if _, d := Emit(context.Background(), p, out, Options{}); d.HasErrors() {
+		t.Fatal(d.String())
+	}
+	want := map[string]string{}
+	groups := map[string][]string{}
+	for _, f := range generate(t, p).Files {
+		data, err := f.Content()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[f.Path] = f.Mode.Perm().String() + "\n" + string(data)
+		k := f.Mode.String() + sha256Hex(data)
+		groups[k] = append(groups[k], f.Path)
+	}
+	got := readTree(t, out)
+	for path, w := range want {
+		if got[filepath.FromSlash(path)] != w {
+			t.Errorf("%s differs from the generated tree", path)
+		}
+	}
+	linked := 0
+	for _, paths := range groups {
+		first, err := os.Stat(filepath.Join(out, paths[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths[1:] {
+			st, err := os.Stat(filepath.Join(out, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !os.SameFile(first, st) {
+				t.Errorf("%s and %s have the same content but are not one file", paths[0], p)
+			}
+			linked++
+		}
+	}
+	if linked == 0 {
+		t.Fatal("the cumulative case repeats no file; the test checks nothing")
+	}
+	t.Logf("%d files are links to another", linked)
+}

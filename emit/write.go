@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/internal/safeio"
@@ -244,6 +245,18 @@ type outDir struct {
 	// dirs are the folders made in tmp; writers share them.
 	mu   sync.Mutex
 	dirs map[string]bool
+	// written maps the content (hash and mode) of each file written
+	// whole to its path, so that a file with the same content becomes a
+	// hard link to it (see link); noLinks is set once the file system
+	// refuses links.
+	written map[contentKey]string
+	noLinks bool
+}
+
+// contentKey identifies a file's content and mode.
+type contentKey struct {
+	sum  string
+	mode fs.FileMode
 }
 
 // begin creates the temporary folder beside out, with the marker of a
@@ -259,7 +272,7 @@ func begin(out string) (*outDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating a temporary folder beside %s: %w", abs, err)
 	}
-	o := &outDir{abs: abs, tmp: tmp, dirs: map[string]bool{tmp: true}}
+	o := &outDir{abs: abs, tmp: tmp, dirs: map[string]bool{tmp: true}, written: map[contentKey]string{}}
 	o.umask, o.known = readUmask()
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		o.abort()
@@ -284,6 +297,9 @@ func (o *outDir) writeFile(f *File) error {
 	if err := o.mkdirs(filepath.Dir(path)); err != nil {
 		return err
 	}
+	if o.link(f, path) {
+		return nil
+	}
 	if f.write != nil {
 		if err := writeStreamed(path, f); err != nil {
 			return err
@@ -291,10 +307,65 @@ func (o *outDir) writeFile(f *File) error {
 	} else if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
 		return err
 	}
-	if o.known && f.Mode&o.umask == 0 {
-		return nil // created with its mode
+	if !o.known || f.Mode&o.umask != 0 {
+		if err := os.Chmod(path, f.Mode); err != nil {
+			return err
+		}
 	}
-	return os.Chmod(path, f.Mode)
+	o.wrote(f, path)
+	return nil
+}
+
+// Files with the same content and mode are written once and hard-linked:
+// every module folder carries the patches of every fix its release
+// holds, so a fleet's output repeats each patch in hundreds of folders.
+// A link costs a folder entry where a copy costs an inode too, and
+// creating tens of thousands of inodes (more so right after --force
+// removed as many) is most of the time a file system spends on such an
+// output. Only files whose hash is known (those Emit writes as they are
+// made) are linked. Where the file system has no hard links, the file is
+// written as a copy.
+
+// link makes path a hard link to an earlier file with f's content and
+// mode, and reports whether it did.
+func (o *outDir) link(f *File, path string) bool {
+	if f.sum == "" || f.write != nil {
+		return false
+	}
+	o.mu.Lock()
+	first, ok := o.written[contentKey{f.sum, f.Mode}]
+	no := o.noLinks
+	o.mu.Unlock()
+	if !ok || no {
+		return false
+	}
+	if err := os.Link(first, path); err != nil {
+		o.mu.Lock()
+		switch {
+		case errors.Is(err, syscall.EMLINK):
+			// The first file has all the links it may have: the copy
+			// written instead takes its place.
+			delete(o.written, contentKey{f.sum, f.Mode})
+		case !errors.Is(err, fs.ErrExist):
+			o.noLinks = true
+		}
+		o.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// wrote records a file written whole, for later files with its content.
+func (o *outDir) wrote(f *File, path string) {
+	if f.sum == "" || f.write != nil {
+		return
+	}
+	o.mu.Lock()
+	k := contentKey{f.sum, f.Mode}
+	if _, ok := o.written[k]; !ok {
+		o.written[k] = path
+	}
+	o.mu.Unlock()
 }
 
 // mkdirs makes a folder in tmp and its parents, each once.
