@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -189,18 +190,9 @@ func (d dirList) settled() bool {
 // and the folders of the modules tree it walked.
 func (s Spec) listFiles() ([]inputFile, dirList, error) {
 	var dirs dirList
-	var out []inputFile
-	for _, f := range []inputFile{
-		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
-		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: KindSymvers, path: s.Symvers}, {kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
-	} {
-		if f.path == "" {
-			continue
-		}
-		if _, err := safeio.Check(f.path, limitOf(f.kind)); err != nil {
-			return nil, dirs, err
-		}
-		out = append(out, f)
+	out, err := s.inputFiles()
+	if err != nil {
+		return nil, dirs, err
 	}
 	if s.Modules != "" {
 		mods, err := walkModuleFiles(s.Modules, &dirs)
@@ -218,11 +210,41 @@ func (s Spec) listFiles() ([]inputFile, dirList, error) {
 	return out, dirs, nil
 }
 
+// inputFiles lists the files a spec names besides the modules folder,
+// each checked to be a regular file within its size cap.
+func (s Spec) inputFiles() ([]inputFile, error) {
+	var out []inputFile
+	for _, f := range []inputFile{
+		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
+		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: KindSymvers, path: s.Symvers}, {kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := safeio.Check(f.path, limitOf(f.kind)); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
 // load reads every input, modules in parallel, and hashes them when hash
 // is set (the cache needs the hashes for its key). modulesRoot is the
 // modules folder the module files were found in ("" when none); all
 // compressed files draw on budget.
 func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash bool) (*Build, error) {
+	b, _, _, err := loadFrom(files, modulesRoot, false, budget, hash, nil)
+	return b, err
+}
+
+// loadFrom is load that, with walk set, also walks the modules folder
+// modulesRoot and reads the module files in it as it goes (see walkRead);
+// files then name no module file. It returns every file read, in the
+// order listFiles gives, with the identity of each module file found by
+// the walk as it was opened (zero for the others), and fills dirs, when
+// not nil, with the folders the walk listed.
+func loadFrom(files []inputFile, modulesRoot string, walk bool, budget *safeio.Budget, hash bool, dirs *dirList) (*Build, []inputFile, []fileStat, error) {
 	rd := newReader(budget)
 	b := &Build{Modules: map[string]*Object{}}
 	inputs := make([]Input, len(files))
@@ -242,22 +264,36 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash boo
 		inputs[i], cfgErr = in, err
 	}
 	if cfgErr != nil {
-		return nil, cfgErr
+		return nil, nil, nil, cfgErr
 	}
 	rules := rulesFromConfig(b.Config)
 	var realRoot string
 	if modulesRoot != "" {
 		var err error
 		if realRoot, err = filepath.EvalSymlinks(modulesRoot); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 
 	var kallsyms *Kallsyms
 	var sysmap, elf, img *Object
 	var ff *FilterFunctions
-	if len(files) > 64 {
+	if len(files) > 64 || walk {
 		defer boostGC()()
+	}
+	// The walk of the modules folder runs beside the other inputs: a
+	// kernel image takes as long to decompress as the tree to read.
+	var (
+		walked  []moduleRead
+		walkErr error
+		walking sync.WaitGroup
+	)
+	if walk && modulesRoot != "" {
+		walking.Add(1)
+		go func() {
+			defer walking.Done()
+			walked, walkErr = rd.walkRead(modulesRoot, realRoot, rules, hash, dirs)
+		}()
 	}
 	errs := make([]error, len(files))
 	mods := make([]*Object, len(files))
@@ -309,6 +345,25 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash boo
 			ff, errs[i] = parseFilterFunctions(f.path, data)
 		}
 	})
+	var ids []fileStat
+	if walk && modulesRoot != "" {
+		walking.Wait()
+		if walkErr != nil {
+			return nil, nil, nil, walkErr
+		}
+		if len(walked) == 0 {
+			return nil, nil, nil, &ParseError{File: modulesRoot, Msg: "no kernel modules (*.ko, *.ko.xz, *.ko.zst, *.ko.gz) found"}
+		}
+		files = slices.Clip(files)
+		ids = make([]fileStat, len(files), len(files)+len(walked))
+		for _, r := range walked {
+			files = append(files, r.file)
+			mods = append(mods, r.obj)
+			inputs = append(inputs, r.in)
+			errs = append(errs, r.err)
+			ids = append(ids, r.id)
+		}
+	}
 	// A damaged module file is a problem of that module only; anything
 	// else fails the build.
 	var fatal []error
@@ -331,7 +386,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash boo
 		}
 	}
 	if err := errors.Join(fatal...); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 
 	// vmlinux: kallsyms is the kernel's own order and wins; an ELF adds
@@ -362,7 +417,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash boo
 			continue
 		}
 		if prev, ok := b.Modules[m.Name]; ok && prev.Source == "module" {
-			return nil, &ParseError{File: files[i].path, Msg: "module " + excerpt(m.Name) + " is also provided by " + prev.Path}
+			return nil, nil, nil, &ParseError{File: files[i].path, Msg: "module " + excerpt(m.Name) + " is also provided by " + prev.Path}
 		}
 		b.Modules[m.Name] = m
 	}
@@ -383,7 +438,7 @@ func load(files []inputFile, modulesRoot string, budget *safeio.Budget, hash boo
 		return inputs[i].Path < inputs[j].Path
 	})
 	b.Inputs = inputs
-	return b, nil
+	return b, files, ids, nil
 }
 
 // damagedErr makes err a *ParseError naming path, which is the form the
@@ -639,22 +694,11 @@ func isPlaceholderSystemMap(path string) bool {
 // readDirBounded lists a folder like os.ReadDir, sorted by name, but fails
 // instead of reading more than max entries.
 func readDirBounded(dir string, max int) ([]fs.DirEntry, error) {
-	return readDirStat(dir, max, nil)
-}
-
-// readDirStat is readDirBounded that also records, when st is not nil,
-// the folder's identity as it was before its entries were read.
-func readDirStat(dir string, max int, st *fileStat) ([]fs.DirEntry, error) {
 	fh, err := safeio.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	if st != nil {
-		if info, err := fh.Stat(); err == nil {
-			*st = statIdentity(info)
-		}
-	}
 	var out []fs.DirEntry
 	for {
 		ents, err := fh.ReadDir(1024)

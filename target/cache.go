@@ -144,11 +144,8 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 		}
 	}
 	if opts.NoCache {
-		files, _, err := spec.listFiles()
-		if err != nil {
-			return nil, err
-		}
-		return load(files, spec.Modules, opts.Budget, false)
+		b, _, _, _, err := spec.loadWalking(opts.Budget, false)
+		return b, err
 	}
 	memoPath := filepath.Join(dir, "spec-"+specKey(spec)+".memo")
 	m, haveMemo := readMemo(memoPath)
@@ -161,17 +158,28 @@ func loadSpec(spec Spec, opts Options) (*Build, error) {
 			}
 		}
 	}
-	files, dirs, err := spec.listFiles()
-	if err != nil {
-		return nil, err
-	}
-	before := statAll(files, spec.Modules)
-	if haveMemo && m.matches(files, before) {
-		if b, ok := readIndex(filepath.Join(dir, m.key+".idx"), files, spec.Modules, opts.Budget); ok {
-			return b, nil
+	var (
+		b      *Build
+		files  []inputFile
+		dirs   dirList
+		before []fileStat
+		err    error
+	)
+	if haveMemo {
+		// The folders changed; the files may not have.
+		if files, dirs, err = spec.listFiles(); err != nil {
+			return nil, err
 		}
+		before = statAll(files, spec.Modules)
+		if m.matches(files, before) {
+			if b, ok := readIndex(filepath.Join(dir, m.key+".idx"), files, spec.Modules, opts.Budget); ok {
+				return b, nil
+			}
+		}
+		b, err = load(files, spec.Modules, opts.Budget, true)
+	} else {
+		b, files, before, dirs, err = spec.loadWalking(opts.Budget, true)
 	}
-	b, err := load(files, spec.Modules, opts.Budget, true)
 	if err != nil {
 		return nil, err
 	}
@@ -822,4 +830,29 @@ func damagedErrs(err error) []*ParseError {
 		return []*ParseError{pe}
 	}
 	return []*ParseError{{Msg: err.Error()}}
+}
+
+// loadWalking loads a spec, reading the modules folder as it is walked
+// (see walkRead). It returns the files read, in listFiles order, with
+// their identities before they were read, and the folders walked.
+func (s Spec) loadWalking(budget *safeio.Budget, hash bool) (*Build, []inputFile, []fileStat, dirList, error) {
+	var dirs dirList
+	other, err := s.inputFiles()
+	if err != nil {
+		return nil, nil, nil, dirs, err
+	}
+	if len(other) == 0 && s.Modules == "" {
+		return nil, nil, nil, dirs, errors.New("kernel build has no input files")
+	}
+	before := statAll(other, "")
+	b, files, ids, err := loadFrom(other, s.Modules, true, budget, hash, &dirs)
+	if err != nil {
+		return nil, nil, nil, dirs, err
+	}
+	if ids == nil {
+		ids = before
+	} else {
+		copy(ids, before)
+	}
+	return b, files, ids, dirs, nil
 }

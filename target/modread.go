@@ -51,7 +51,6 @@ var scratchPool = sync.Pool{New: func() any { return new(elfScratch) }}
 // uncompressed module its size and the bytes of each section used, in
 // order, for a compressed one the whole file as stored.
 func (rd *reader) readModuleFile(f inputFile, rules moduleRules, hash bool) (*Object, Input, error) {
-	in := Input{Kind: f.kind, Path: f.path}
 	var fh *safeio.File
 	var err error
 	if f.listed {
@@ -60,9 +59,15 @@ func (rd *reader) readModuleFile(f inputFile, rules moduleRules, hash bool) (*Ob
 		fh, err = safeio.OpenFile(f.path, limitOf(f.kind))
 	}
 	if err != nil {
-		return nil, in, err
+		return nil, Input{Kind: f.kind, Path: f.path}, err
 	}
 	defer fh.Close()
+	return rd.readModuleOpen(fh, f, rules, hash)
+}
+
+// readModuleOpen is readModuleFile on the module file, opened.
+func (rd *reader) readModuleOpen(fh *safeio.File, f inputFile, rules moduleRules, hash bool) (*Object, Input, error) {
+	in := Input{Kind: f.kind, Path: f.path}
 	size := fh.Size()
 	in.Size = size
 

@@ -3,10 +3,8 @@ package target
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -324,7 +322,7 @@ const (
 
 // findModuleFiles lists module files below dir in lexical order. The walk
 // never follows a symlink to a folder, and opens folders without blocking
-// (see safeio.OpenDir); a file the listing shows as regular is marked
+// (see safeio.OpenFolder); a file the listing shows as regular is marked
 // listed, and symlinked module files are checked by load.
 func findModuleFiles(dir string) ([]inputFile, error) {
 	return walkModuleFiles(dir, nil)
@@ -333,42 +331,13 @@ func findModuleFiles(dir string) ([]inputFile, error) {
 // walkModuleFiles is findModuleFiles that also records, when dirs is not
 // nil, every folder it listed with its identity before the listing.
 func walkModuleFiles(dir string, dirs *dirList) ([]inputFile, error) {
-	var files []inputFile
-	left := maxModuleTreeEntries
-	var walk func(d string, depth int) error
-	walk = func(d string, depth int) error {
-		if depth > maxModuleTreeDepth {
-			return &ParseError{File: d, Msg: fmt.Sprintf("is more than %d folders deep in the modules folder %s", maxModuleTreeDepth, dir)}
-		}
-		var st *fileStat
-		if dirs != nil {
-			dirs.paths = append(dirs.paths, inputFile{kind: "folder", path: d})
-			dirs.stats = append(dirs.stats, fileStat{})
-			st = &dirs.stats[len(dirs.stats)-1]
-		}
-		ents, err := readDirStat(d, left, st)
-		if errors.Is(err, errTooManyEntries) {
-			return &ParseError{File: dir, Msg: fmt.Sprintf("the modules folder holds more than %d files and folders", maxModuleTreeEntries)}
-		}
-		if err != nil {
-			return err
-		}
-		left -= len(ents)
-		for _, e := range ents {
-			p := filepath.Join(d, e.Name())
-			if e.IsDir() {
-				if err := walk(p, depth+1); err != nil {
-					return err
-				}
-			} else if isModuleFile(e.Name()) {
-				files = append(files, inputFile{kind: KindModule, path: p, listed: e.Type().IsRegular()})
-			}
-		}
-		return nil
-	}
-	if err := walk(dir, 0); err != nil {
+	found, err := (*reader)(nil).walkRead(dir, "", moduleRules{}, false, dirs)
+	if err != nil {
 		return nil, err
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	files := make([]inputFile, len(found))
+	for i, r := range found {
+		files[i] = r.file
+	}
 	return files, nil
 }

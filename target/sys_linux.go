@@ -3,20 +3,9 @@
 package target
 
 import (
-	"io/fs"
 	"os"
 	"syscall"
 )
-
-// statIdentity returns what identifies a file version: size, times, inode.
-func statIdentity(st fs.FileInfo) fileStat {
-	id := fileStat{size: st.Size(), mtime: st.ModTime().UnixNano()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		id.ctime = sys.Ctim.Sec*1e9 + sys.Ctim.Nsec
-		id.ino, id.dev = sys.Ino, uint64(sys.Dev)
-	}
-	return id
-}
 
 // mapFile maps size bytes of an open regular file read-only. Indexing
 // hashes every byte of every module, and mapping with MAP_POPULATE avoids
