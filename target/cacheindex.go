@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -56,7 +57,7 @@ type lazySymbols struct {
 // again; one that is decodes its symbols on first use (Object.load). syms
 // may point into the file's bytes: the encoding copies what it keeps.
 func (sc *elfScratch) compactSymbols(syms []Symbol) *lazySymbols {
-	e := encoder{buf: sc.enc[:0]}
+	e := encoder{buf: slices.Grow(sc.enc[:0], 32*len(syms))}
 	e.symbols(syms)
 	sc.enc = e.buf
 	return &lazySymbols{blob: bytes.Clone(e.buf), counts: countSymbols(syms)}

@@ -115,6 +115,10 @@ type elfScratch struct {
 	// A compact parse's symbols and their encoding (see compactSymbols).
 	out []Symbol
 	enc []byte
+	// parseModuleELF's working sets.
+	ksymtab  []string
+	exported map[string]bool
+	flags    []uint64
 }
 
 // chunk is a range of a file held in memory.
@@ -253,8 +257,15 @@ func (f *elfFile) readHeaders() error {
 	if err != nil {
 		return err
 	}
-	// One string for all names; section names are substrings of it.
-	all := string(names)
+	// One string for all names; section names are substrings of it
+	// (of the file's bytes themselves in a compact parse, which keeps
+	// no section name).
+	var all string
+	if f.compact {
+		all = unsafe.String(unsafe.SliceData(names), len(names))
+	} else {
+		all = string(names)
+	}
 	for i := range f.sections {
 		if off := int(nameOffs[i]); off < len(all) {
 			n := all[off:]
@@ -351,6 +362,10 @@ func (f *elfFile) symbols() ([]elfSym, error) {
 		}
 	}
 	const ksymtabPrefix = "__ksymtab_"
+	if f.scratch != nil && f.ksymtab == nil {
+		f.ksymtab = f.scratch.ksymtab
+		defer func() { f.scratch.ksymtab = f.ksymtab }()
+	}
 	f.ksymtab, f.named = f.ksymtab[:0], 0
 	for i := range syms {
 		b := raw[i*symSize:]
@@ -575,6 +590,7 @@ func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, 
 		out = make([]bool, len(syms))
 	}
 	slices.Sort(keys)
+	j := 0
 	for i := range syms {
 		s := &syms[i]
 		if t := s.typ(); (t != sttFunc && t != sttIfunc) || s.shndx == shnUndef || s.shndx >= shnLoreserve {
@@ -588,7 +604,7 @@ func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, 
 		if end > limit || end < s.value {
 			end = limit
 		}
-		j := lowerBound(keys, sec|s.value)
+		j = lowerBoundFrom(keys, sec|s.value, j)
 		out[i] = j < len(keys) && keys[j] < sec+end
 	}
 	return out, true
@@ -655,6 +671,41 @@ func lowerBound(keys []uint64, x uint64) int {
 		base++
 	}
 	return base
+}
+
+// lowerBoundFrom is lowerBound starting from hint (0 <= hint <=
+// len(keys)), the answer for a nearby x: it gallops away from the hint
+// in doubling steps, then searches the last step, so lookups that mostly
+// increase, as a module's functions do along its symbol table, cost a
+// few comparisons each rather than a search of every key.
+func lowerBoundFrom(keys []uint64, x uint64, hint int) int {
+	n := len(keys)
+	if hint < n && keys[hint] < x {
+		// The answer is past hint.
+		lo := hint + 1
+		for step := 1; ; step <<= 1 {
+			hi := lo + step - 1
+			if hi >= n {
+				return lo + lowerBound(keys[lo:], x)
+			}
+			if keys[hi] >= x {
+				return lo + lowerBound(keys[lo:hi], x)
+			}
+			lo = hi + 1
+		}
+	}
+	// The answer is hint or before it.
+	hi := hint
+	for step := 1; ; step <<= 1 {
+		lo := hi - step
+		if lo < 0 {
+			return lowerBound(keys[:hi], x)
+		}
+		if keys[lo] < x {
+			return lo + 1 + lowerBound(keys[lo+1:hi], x)
+		}
+		hi = lo
+	}
 }
 
 func compareSites(a, b callSite) int {

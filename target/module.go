@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -83,23 +84,31 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, kv := range bytes.Split(data, []byte{0}) {
-			k, v, ok := strings.Cut(string(kv), "=")
+		// NUL-separated key=value entries; only the values kept are
+		// copied out of the file's bytes.
+		for len(data) > 0 {
+			kv := data
+			if i := bytes.IndexByte(data, 0); i >= 0 {
+				kv, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			k, v, ok := bytes.Cut(kv, []byte{'='})
 			if !ok {
 				continue
 			}
-			switch k {
+			switch string(k) {
 			case "name":
-				o.Name = v
+				o.Name = string(v)
 			case "srcversion":
-				o.SrcVersion = v
+				o.SrcVersion = string(v)
 			case "vermagic":
-				o.Vermagic = v
+				o.Vermagic = string(v)
 			case "livepatch":
-				livepatch = v == "Y"
+				livepatch = string(v) == "Y"
 			case "depends":
-				if v != "" {
-					o.Depends = strings.Split(v, ",")
+				if len(v) > 0 {
+					o.Depends = strings.Split(string(v), ",")
 				}
 			}
 		}
@@ -121,7 +130,13 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 	// The loader clears SHF_ALLOC on .modinfo and __versions
 	// (rewrite_section_headers) and on the per-cpu section
 	// (layout_and_allocate) before it lays out sections and symbols.
-	flags := make([]uint64, len(f.sections))
+	var flags []uint64
+	if f.scratch != nil {
+		flags = slices.Grow(f.scratch.flags[:0], len(f.sections))[:len(f.sections)]
+		f.scratch.flags = flags
+	} else {
+		flags = make([]uint64, len(f.sections))
+	}
 	for i := range f.sections {
 		flags[i] = f.sections[i].flags
 	}
@@ -139,7 +154,16 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 	}
 	var exported map[string]bool
 	if len(f.ksymtab) > 0 {
-		exported = make(map[string]bool, len(f.ksymtab))
+		if f.compact {
+			// Its keys may point into the file's bytes: cleared after use.
+			if f.scratch.exported == nil {
+				f.scratch.exported = map[string]bool{}
+			}
+			exported = f.scratch.exported
+			defer clear(exported)
+		} else {
+			exported = make(map[string]bool, len(f.ksymtab))
+		}
 		for _, n := range f.ksymtab {
 			exported[n] = true
 		}
@@ -149,7 +173,7 @@ func parseModuleELF(f *elfFile, rules moduleRules) (*Object, error) {
 	file := ""
 	var out []Symbol
 	if f.compact {
-		out = f.scratch.out[:0]
+		out = slices.Grow(f.scratch.out[:0], f.named)
 	} else {
 		out = make([]Symbol, 0, f.named)
 	}

@@ -48,10 +48,12 @@ func FuzzControlInTable(f *testing.F) {
 }
 
 func FuzzLowerBound(f *testing.F) {
-	f.Add([]byte{1, 3, 3, 7, 200}, uint64(3))
-	f.Add([]byte{}, uint64(0))
-	f.Add([]byte{5}, uint64(9))
-	f.Fuzz(func(t *testing.T, b []byte, x uint64) {
+	f.Add([]byte{1, 3, 3, 7, 200}, uint64(3), 2)
+	f.Add([]byte{}, uint64(0), 0)
+	f.Add([]byte{5}, uint64(9), 0)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint64(12), 0)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint64(0), 11)
+	f.Fuzz(func(t *testing.T, b []byte, x uint64, hint int) {
 		keys := make([]uint64, len(b))
 		for i, c := range b {
 			keys[i] = uint64(c)
@@ -61,6 +63,11 @@ func FuzzLowerBound(f *testing.F) {
 		want, _ := slices.BinarySearch(keys, x)
 		if got := lowerBound(keys, x); got != want {
 			t.Fatalf("keys %v, x %d: got %d, want %d", keys, x, got, want)
+		}
+		// Any hint gives the same answer.
+		hint = min(max(hint, 0), len(keys))
+		if got := lowerBoundFrom(keys, x, hint); got != want {
+			t.Fatalf("keys %v, x %d, hint %d: got %d, want %d", keys, x, hint, got, want)
 		}
 	})
 }
