@@ -66,8 +66,8 @@ func (sc *elfScratch) compactSymbols(syms []Symbol) *lazySymbols {
 // lazyCounts returns the counts recorded for a lazily loaded object, or
 // nil for an object loaded whole.
 func (o *Object) lazyCounts() *Counts {
-	if o.lazy == nil {
-		return nil
+	if o.lazy == nil || o.loaded.Load() {
+		return nil // counted from the symbols, which may have come from the files
 	}
 	return &o.lazy.counts
 }

@@ -118,8 +118,9 @@ func (o *Object) load() {
 		return
 	}
 	o.loadOnce.Do(func() {
+		// lazy stays: Counts and compactBlob may read it from other
+		// goroutines, and what it records stays true.
 		o.Symbols = o.lazy.decode(o)
-		o.lazy = nil
 		o.loaded.Store(true)
 	})
 }
