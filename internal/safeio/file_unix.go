@@ -12,8 +12,14 @@ import (
 type sysFile struct{ fd int }
 
 func infoOf(st *syscall.Stat_t) Info {
-	mode := fs.FileMode(st.Mode & 0o777)
-	switch st.Mode & syscall.S_IFMT {
+	mt, ct := statTimes(st)
+	return Info{Size: st.Size, Mode: modeOf(uint32(st.Mode)), ModTime: time.Unix(0, mt), Ctime: ct, Ino: uint64(st.Ino), Dev: uint64(st.Dev)}
+}
+
+// modeOf turns a stat mode into permission and type bits.
+func modeOf(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & syscall.S_IFMT {
 	case syscall.S_IFDIR:
 		mode |= fs.ModeDir
 	case syscall.S_IFIFO:
@@ -27,8 +33,7 @@ func infoOf(st *syscall.Stat_t) Info {
 	case syscall.S_IFLNK:
 		mode |= fs.ModeSymlink
 	}
-	mt, ct := statTimes(st)
-	return Info{Size: st.Size, Mode: mode, ModTime: time.Unix(0, mt), Ctime: ct, Ino: uint64(st.Ino), Dev: uint64(st.Dev)}
+	return mode
 }
 
 func statInfo(path string) (Info, error) {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -40,11 +40,11 @@ func retry(fn func() (int, error)) (int, error) {
 }
 
 func (d *Folder) info() (Info, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(d.sys.fd, &st); err != nil {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(d.sys.fd, &st); err != nil {
 		return Info{}, &os.PathError{Op: "stat", Path: d.path, Err: err}
 	}
-	return infoOfUnix(&st), nil
+	return infoOf(&st), nil
 }
 
 // direntBufs recycles the getdents buffers.
@@ -119,7 +119,7 @@ func (d *Folder) entryType(name string, typ byte) (fs.FileMode, error) {
 	if err := unix.Fstatat(d.sys.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return 0, &os.PathError{Op: "lstat", Path: filepath.Join(d.path, name), Err: err}
 	}
-	return infoOfUnix(&st).Mode.Type(), nil
+	return modeOf(st.Mode).Type(), nil
 }
 
 // openAt opens a folder entry read-only, without blocking and without
@@ -132,12 +132,12 @@ func (d *Folder) openAt(name string) (*File, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return &File{path: path, info: infoOfUnix(&st), sys: sysFile{fd: fd}}, nil
+	return &File{path: path, info: infoOf(&st), sys: sysFile{fd: fd}}, nil
 }
 
 func (d *Folder) close() error {
@@ -147,29 +147,4 @@ func (d *Folder) close() error {
 	err := unix.Close(d.sys.fd)
 	d.sys.fd = -1
 	return err
-}
-
-// infoOfUnix is infoOf for the x/sys/unix stat structure.
-func infoOfUnix(st *unix.Stat_t) Info {
-	mode := fs.FileMode(st.Mode & 0o777)
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		mode |= fs.ModeDir
-	case unix.S_IFIFO:
-		mode |= fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		mode |= fs.ModeSocket
-	case unix.S_IFCHR:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		mode |= fs.ModeDevice
-	case unix.S_IFLNK:
-		mode |= fs.ModeSymlink
-	}
-	return Info{
-		Size: st.Size, Mode: mode,
-		ModTime: time.Unix(0, st.Mtim.Sec*1e9+st.Mtim.Nsec),
-		Ctime:   st.Ctim.Sec*1e9 + st.Ctim.Nsec,
-		Ino:     st.Ino, Dev: st.Dev,
-	}
 }
