@@ -566,8 +566,8 @@ func discover(dir string, depth int) (Spec, error) {
 		}
 	}
 	for _, e := range ents {
-		n, p := e.Name(), filepath.Join(dir, e.Name())
-		if e.IsDir() {
+		n, p := e.Name, filepath.Join(dir, e.Name)
+		if e.Type.IsDir() {
 			switch n {
 			case "modules":
 				pick(&s.Modules, p)
@@ -625,8 +625,8 @@ func discover(dir string, depth int) (Spec, error) {
 func discoverModules(s *Spec, lib string) {
 	rel, _ := readDirBounded(filepath.Join(lib, "modules"), maxDiscoverEntries)
 	for _, r := range rel {
-		if r.IsDir() {
-			p := filepath.Join(lib, "modules", r.Name())
+		if r.Type.IsDir() {
+			p := filepath.Join(lib, "modules", r.Name)
 			if s.Modules == "" {
 				s.Modules = p
 			}
@@ -691,30 +691,19 @@ func isPlaceholderSystemMap(path string) bool {
 	return strings.Contains(string(buf[:n]), debianSystemMapPlaceholder)
 }
 
-// readDirBounded lists a folder like os.ReadDir, sorted by name, but fails
-// instead of reading more than max entries.
-func readDirBounded(dir string, max int) ([]fs.DirEntry, error) {
-	fh, err := safeio.OpenDir(dir)
+// readDirBounded lists a folder, sorted by name, but fails instead of
+// reading more than max entries.
+func readDirBounded(dir string, max int) ([]safeio.FolderEntry, error) {
+	d, err := safeio.OpenFolder(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	var out []fs.DirEntry
-	for {
-		ents, err := fh.ReadDir(1024)
-		out = append(out, ents...)
-		if len(out) > max {
-			return nil, &ParseError{File: dir, Msg: fmt.Sprintf("holds more than %d entries", max), err: errTooManyEntries}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	defer d.Close()
+	ents, err := d.List(max)
+	if errors.Is(err, safeio.ErrTooManyEntries) {
+		return nil, &ParseError{File: dir, Msg: fmt.Sprintf("holds more than %d entries", max), err: errTooManyEntries}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out, nil
+	return ents, err
 }
 
 // parallel runs fn(0..n-1) on GOMAXPROCS workers.

@@ -252,9 +252,9 @@ type fileStat struct {
 // gets the zero fileStat.
 func statAll(files []inputFile, root string) []fileStat {
 	out := make([]fileStat, len(files))
-	var sd *safeio.StatDir
+	var sd *safeio.Folder
 	if root != "" {
-		if d, err := safeio.OpenStatDir(root); err == nil {
+		if d, err := safeio.OpenFolder(root); err == nil {
 			sd = d
 			defer d.Close()
 		}

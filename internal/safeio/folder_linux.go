@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -23,26 +22,30 @@ func openFolder(path string, follow bool) (*Folder, error) {
 	if !follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	fd, err := retry(func() (int, error) { return unix.Open(path, flags, 0) })
+	var fd int
+	err := retry(func() (err error) {
+		fd, err = unix.Open(path, flags, 0)
+		return err
+	})
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	return &Folder{path: path, sys: sysFolder{fd: fd}}, nil
 }
 
-func retry(fn func() (int, error)) (int, error) {
-	for {
-		n, err := fn()
-		if err != unix.EINTR {
-			return n, err
-		}
+func (d *Folder) info() (Info, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(d.sys.fd, &st); err != nil {
+		return Info{}, &os.PathError{Op: "stat", Path: d.path, Err: err}
 	}
+	return infoOf(&st), nil
 }
 
-func (d *Folder) info() (Info, error) {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(d.sys.fd, &st); err != nil {
-		return Info{}, &os.PathError{Op: "stat", Path: d.path, Err: err}
+// stat is fstatat(2) relative to the folder, following symlinks.
+func (d *Folder) stat(rel string) (Info, error) {
+	var st unix.Stat_t
+	if err := retry(func() error { return unix.Fstatat(d.sys.fd, rel, &st, 0) }); err != nil {
+		return Info{}, &os.PathError{Op: "stat", Path: filepath.Join(d.path, rel), Err: err}
 	}
 	return infoOf(&st), nil
 }
@@ -56,7 +59,11 @@ func (d *Folder) list(max int) ([]FolderEntry, error) {
 	buf := *bp
 	var out []FolderEntry
 	for {
-		n, err := retry(func() (int, error) { return unix.Getdents(d.sys.fd, buf) })
+		var n int
+		err := retry(func() (err error) {
+			n, err = unix.Getdents(d.sys.fd, buf)
+			return err
+		})
 		if err != nil {
 			return nil, &os.PathError{Op: "readdirent", Path: d.path, Err: err}
 		}
@@ -122,22 +129,19 @@ func (d *Folder) entryType(name string, typ byte) (fs.FileMode, error) {
 	return modeOf(st.Mode).Type(), nil
 }
 
-// openAt opens a folder entry read-only, without blocking and without
-// following a symlink, and reads its identity from the descriptor.
+// openAt opens a folder entry with openFlags, without following a
+// symlink, and reads its identity from the descriptor.
 func (d *Folder) openAt(name string) (*File, error) {
 	path := filepath.Join(d.path, name)
-	fd, err := retry(func() (int, error) {
-		return unix.Openat(d.sys.fd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	var fd int
+	err := retry(func() (err error) {
+		fd, err = unix.Openat(d.sys.fd, name, openFlags|unix.O_NOFOLLOW, 0)
+		return err
 	})
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
-	}
-	return &File{path: path, info: infoOf(&st), sys: sysFile{fd: fd}}, nil
+	return fileOf(fd, path)
 }
 
 func (d *Folder) close() error {

@@ -20,14 +20,24 @@ func openFolder(path string, follow bool) (*Folder, error) {
 			return nil, &Error{Path: path, Msg: "is " + describeMode(st.Mode()) + ", want a folder"}
 		}
 	}
-	fh, err := openDirNonblock(path)
+	// The open never blocks; what it opened must be a folder.
+	fh, err := openNonblock(path)
 	if err != nil {
+		return nil, err
+	}
+	if st, err := fh.Stat(); err != nil || !st.IsDir() {
+		fh.Close()
+		if err == nil {
+			err = &Error{Path: path, Msg: "is " + describeMode(st.Mode()) + ", want a folder"}
+		}
 		return nil, err
 	}
 	return &Folder{path: path, sys: sysFolder{f: fh}}, nil
 }
 
 func (d *Folder) info() (Info, error) { return Stat(d.path) }
+
+func (d *Folder) stat(rel string) (Info, error) { return Stat(filepath.Join(d.path, rel)) }
 
 func (d *Folder) list(max int) ([]FolderEntry, error) {
 	var out []FolderEntry

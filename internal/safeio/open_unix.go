@@ -22,13 +22,3 @@ func openNonblock(path string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }
-
-// openDirNonblock opens path with O_DIRECTORY, which fails with ENOTDIR on
-// anything but a folder, before any FIFO or device open can wait.
-func openDirNonblock(path string) (*os.File, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), path), nil
-}

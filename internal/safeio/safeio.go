@@ -319,13 +319,3 @@ func Size(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
-
-// OpenDir opens a folder for listing. Like Open it never blocks: a FIFO
-// or device put where a folder was expected fails at once.
-func OpenDir(path string) (*os.File, error) {
-	fh, err := openDirNonblock(path)
-	if err != nil {
-		return nil, err
-	}
-	return fh, nil
-}

@@ -322,14 +322,14 @@ func TestOpenFileAndOpenListed(t *testing.T) {
 	}
 }
 
-func TestStatDirMatchesStat(t *testing.T) {
+func TestFolderStatMatchesStat(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755)
 	os.WriteFile(filepath.Join(dir, "a", "b", "f"), []byte("x"), 0o644)
 	os.Symlink("b/f", filepath.Join(dir, "a", "l"))
 	link := filepath.Join(t.TempDir(), "root")
 	os.Symlink(dir, link)
-	d, err := safeio.OpenStatDir(link)
+	d, err := safeio.OpenFolder(link)
 	if err != nil {
 		t.Fatal(err)
 	}
