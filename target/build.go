@@ -278,6 +278,7 @@ func loadFrom(files []inputFile, modulesRoot string, walk bool, budget *safeio.B
 	var kallsyms *Kallsyms
 	var sysmap, elf, img *Object
 	var ff *FilterFunctions
+	walk = walk && modulesRoot != ""
 	if len(files) > 64 || walk {
 		defer boostGC()()
 	}
@@ -288,7 +289,7 @@ func loadFrom(files []inputFile, modulesRoot string, walk bool, budget *safeio.B
 		walkErr error
 		walking sync.WaitGroup
 	)
-	if walk && modulesRoot != "" {
+	if walk {
 		walking.Add(1)
 		go func() {
 			defer walking.Done()
@@ -346,7 +347,7 @@ func loadFrom(files []inputFile, modulesRoot string, walk bool, budget *safeio.B
 		}
 	})
 	var ids []fileStat
-	if walk && modulesRoot != "" {
+	if walk {
 		walking.Wait()
 		if walkErr != nil {
 			return nil, nil, nil, walkErr

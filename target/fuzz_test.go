@@ -78,14 +78,9 @@ func FuzzSystemMap(f *testing.F) {
 	})
 }
 
-// FuzzModule feeds bytes to the ELF module reader (plain, or any of the
-// compressed formats by magic number).
-func FuzzModule(f *testing.F) {
-	// A few mutated bytes can describe a gigabyte of zstd or xz output;
-	// keep each run small.
-	old := decompressedLimits[KindModule]
-	decompressedLimits[KindModule] = 1 << 20
-	f.Cleanup(func() { decompressedLimits[KindModule] = old })
+// addModuleSeeds adds the module fuzz targets' seeds: real modules, plain
+// and compressed, and ELF headers that promise more than they hold.
+func addModuleSeeds(f *testing.F) {
 	for _, name := range []string{"tcp_scalable.ko", "ttpci-eeprom.ko.zst"} {
 		if data, err := os.ReadFile(filepath.Join(fixtureMods, name)); err == nil {
 			f.Add(data)
@@ -95,6 +90,17 @@ func FuzzModule(f *testing.F) {
 	f.Add(extendedELF(etRel))
 	f.Add(hugeSectionELF(etRel))
 	f.Add(elfHeader(etRel, 1<<63, 0xffff, 0xfffe))
+}
+
+// FuzzModule feeds bytes to the ELF module reader (plain, or any of the
+// compressed formats by magic number).
+func FuzzModule(f *testing.F) {
+	// A few mutated bytes can describe a gigabyte of zstd or xz output;
+	// keep each run small.
+	old := decompressedLimits[KindModule]
+	decompressedLimits[KindModule] = 1 << 20
+	f.Cleanup(func() { decompressedLimits[KindModule] = old })
+	addModuleSeeds(f)
 	// Compression bombs and nesting: 8 MiB of zeros in each format, over
 	// the 1 MiB cap; gzip inside gzip inside gzip; an xz header asking
 	// for a 3 GiB dictionary.
@@ -235,15 +241,7 @@ func FuzzModuleFile(f *testing.F) {
 	old := readAhead
 	readAhead.whole, readAhead.head, readAhead.tailBefore, readAhead.mergeGap = 256, 128, 512, 64
 	f.Cleanup(func() { readAhead = old })
-	for _, name := range []string{"tcp_scalable.ko", "ttpci-eeprom.ko.zst"} {
-		if data, err := os.ReadFile(filepath.Join(fixtureMods, name)); err == nil {
-			f.Add(data)
-		}
-	}
-	f.Add([]byte("\x7fELF\x02\x01\x01"))
-	f.Add(extendedELF(etRel))
-	f.Add(hugeSectionELF(etRel))
-	f.Add(elfHeader(etRel, 1<<63, 0xffff, 0xfffe))
+	addModuleSeeds(f)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "x.ko")
