@@ -186,20 +186,16 @@ func (rd *reader) readFolder(path string, depth int, root, realRoot string, max 
 			*reads = append(*reads, r)
 			continue
 		}
+		var fh *safeio.File
 		if r.file.listed {
-			fh, err := d.OpenListed(e.Name, limitOf(KindModule))
-			if err != nil {
-				r.err = err
-			} else {
-				r.id = identityOf(fh.Info())
-				r.obj, r.in, r.err = rd.readModuleOpen(fh, r.file, rules, hash)
-				fh.Close()
-			}
+			fh, r.err = d.OpenListed(e.Name, limitOf(KindModule))
 		} else if r.err = insideFolder(realRoot, p); r.err == nil {
-			if st, err := safeio.Stat(p); err == nil {
-				r.id = identityOf(st)
-			}
-			r.obj, r.in, r.err = rd.readModuleFile(r.file, rules, hash)
+			fh, r.err = safeio.OpenFile(p, limitOf(KindModule))
+		}
+		if r.err == nil {
+			r.id = identityOf(fh.Info())
+			r.obj, r.in, r.err = rd.readModuleOpen(fh, r.file, rules, hash)
+			fh.Close()
 		}
 		if r.id == (fileStat{}) {
 			// Not opened: what the index cache compares is still its
