@@ -259,6 +259,12 @@ type contentKey struct {
 	mode fs.FileMode
 }
 
+// linkKey returns the content key of a file that may be linked: one
+// whose hash is known and whose content is held, not streamed.
+func linkKey(f *File) (contentKey, bool) {
+	return contentKey{f.sum, f.Mode}, f.sum != "" && f.write == nil
+}
+
 // begin creates the temporary folder beside out, with the marker of a
 // run in progress; temporary folders killed runs left are removed first.
 func begin(out string) (*outDir, error) {
@@ -329,11 +335,12 @@ func (o *outDir) writeFile(f *File) error {
 // link makes path a hard link to an earlier file with f's content and
 // mode, and reports whether it did.
 func (o *outDir) link(f *File, path string) bool {
-	if f.sum == "" || f.write != nil {
+	k, ok := linkKey(f)
+	if !ok {
 		return false
 	}
 	o.mu.Lock()
-	first, ok := o.written[contentKey{f.sum, f.Mode}]
+	first, ok := o.written[k]
 	no := o.noLinks
 	o.mu.Unlock()
 	if !ok || no {
@@ -345,7 +352,7 @@ func (o *outDir) link(f *File, path string) bool {
 		case errors.Is(err, syscall.EMLINK):
 			// The first file has all the links it may have: the copy
 			// written instead takes its place.
-			delete(o.written, contentKey{f.sum, f.Mode})
+			delete(o.written, k)
 		case !errors.Is(err, fs.ErrExist):
 			o.noLinks = true
 		}
@@ -357,11 +364,11 @@ func (o *outDir) link(f *File, path string) bool {
 
 // wrote records a file written whole, for later files with its content.
 func (o *outDir) wrote(f *File, path string) {
-	if f.sum == "" || f.write != nil {
+	k, ok := linkKey(f)
+	if !ok {
 		return
 	}
 	o.mu.Lock()
-	k := contentKey{f.sum, f.Mode}
 	if _, ok := o.written[k]; !ok {
 		o.written[k] = path
 	}
