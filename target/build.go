@@ -210,15 +210,25 @@ func (s Spec) listFiles() ([]inputFile, dirList, error) {
 	return out, dirs, nil
 }
 
+// kindModulesFolder is the kind named gives a spec's modules folder.
+const kindModulesFolder = "modules"
+
+// named lists every path a spec names, empty or not, with its kind, in
+// a fixed order (the memo's key depends on it).
+func (s Spec) named() []inputFile {
+	return []inputFile{
+		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
+		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: kindModulesFolder, path: s.Modules}, {kind: KindSymvers, path: s.Symvers},
+		{kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
+	}
+}
+
 // inputFiles lists the files a spec names besides the modules folder,
 // each checked to be a regular file within its size cap.
 func (s Spec) inputFiles() ([]inputFile, error) {
 	var out []inputFile
-	for _, f := range []inputFile{
-		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
-		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: KindSymvers, path: s.Symvers}, {kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
-	} {
-		if f.path == "" {
+	for _, f := range s.named() {
+		if f.path == "" || f.kind == kindModulesFolder {
 			continue
 		}
 		if _, err := safeio.Check(f.path, limitOf(f.kind)); err != nil {

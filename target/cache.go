@@ -221,11 +221,7 @@ func (s Spec) absolute() (Spec, error) {
 func specKey(s Spec) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "klpc spec v%d\n", cacheVersion)
-	for _, f := range []inputFile{
-		{kind: KindKallsyms, path: s.Kallsyms}, {kind: KindSystemMap, path: s.SystemMap}, {kind: KindVmlinux, path: s.Vmlinux},
-		{kind: KindVmlinuz, path: s.Vmlinuz}, {kind: "modules", path: s.Modules}, {kind: KindSymvers, path: s.Symvers},
-		{kind: KindConfig, path: s.Config}, {kind: KindFtrace, path: s.Ftrace},
-	} {
+	for _, f := range s.named() {
 		fmt.Fprintf(h, "%s\x00%s\n", f.kind, f.path)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
