@@ -63,13 +63,23 @@ func (sc *elfScratch) compactSymbols(syms []Symbol) *lazySymbols {
 	return &lazySymbols{blob: bytes.Clone(e.buf), counts: countSymbols(syms)}
 }
 
-// lazyCounts returns the counts recorded for a lazily loaded object, or
-// nil for an object loaded whole.
-func (o *Object) lazyCounts() *Counts {
+// pending returns the lazy record of an object whose symbols are not
+// decoded yet, or nil. Once they are, what it records is not used: the
+// symbols may have come from the files instead.
+func (o *Object) pending() *lazySymbols {
 	if o.lazy == nil || o.loaded.Load() {
-		return nil // counted from the symbols, which may have come from the files
+		return nil
 	}
-	return &o.lazy.counts
+	return o.lazy
+}
+
+// lazyCounts returns the counts recorded for an object whose symbols are
+// not decoded yet, or nil.
+func (o *Object) lazyCounts() *Counts {
+	if l := o.pending(); l != nil {
+		return &l.counts
+	}
+	return nil
 }
 
 // decode returns the module's symbols: from the entry when they pass
@@ -78,11 +88,7 @@ func (l *lazySymbols) decode(o *Object) []Symbol {
 	if l.blob != nil {
 		// The parse wrote the blob moments ago and nothing writes it
 		// since, so it decodes; no file is left to fall back on.
-		d := decoder{s: unsafe.String(unsafe.SliceData(l.blob), len(l.blob))}
-		syms := d.symbols()
-		if !d.done() {
-			return nil
-		}
+		syms, _ := decodeEncoded(l.blob)
 		return syms
 	}
 	if syms, ok := l.read(); ok {
@@ -126,7 +132,12 @@ func decodeSymbols(buf []byte, crc uint32) ([]Symbol, bool) {
 	if crc32.Checksum(buf, castagnoli) != crc {
 		return nil, false
 	}
-	// buf is never written again.
+	return decodeEncoded(buf)
+}
+
+// decodeEncoded decodes symbols written by encoder.symbols from buf,
+// which is never written again: names become substrings of it.
+func decodeEncoded(buf []byte) ([]Symbol, bool) {
 	d := decoder{s: unsafe.String(unsafe.SliceData(buf), len(buf))}
 	syms := d.symbols()
 	if !d.done() {
@@ -173,8 +184,8 @@ func readIndex(path string, files []inputFile, root string, budget *safeio.Budge
 // compactBlob returns the encoding of a module whose symbols are still
 // compact (see compactSymbols), or nil.
 func (o *Object) compactBlob() []byte {
-	if o.loaded.Load() || o.lazy == nil {
-		return nil
+	if l := o.pending(); l != nil {
+		return l.blob
 	}
-	return o.lazy.blob
+	return nil
 }
