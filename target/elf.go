@@ -150,10 +150,8 @@ func (f *elfFile) readAt(off, n uint64, what string) ([]byte, error) {
 	if f.data != nil {
 		return f.data[off : off+n : off+n], nil
 	}
-	for _, c := range f.chunks {
-		if off >= c.off && off+n <= c.off+uint64(len(c.b)) {
-			return c.b[off-c.off : off-c.off+n : off-c.off+n], nil
-		}
+	if b, ok := f.chunkAt(off, n); ok {
+		return b, nil
 	}
 	buf := make([]byte, n)
 	if _, err := f.r.ReadAt(buf, int64(off)); err != nil && !(err == io.EOF && uint64(len(buf)) == n) {

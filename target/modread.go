@@ -104,6 +104,8 @@ func (rd *reader) readModuleOpen(fh *safeio.File, f inputFile, rules moduleRules
 	if err != nil {
 		return nil, in, err
 	}
+	sc := scratchPool.Get().(*elfScratch)
+	defer scratchPool.Put(sc)
 	if isCompressed(head[:min(len(head), 6)]) {
 		raw := make([]byte, size)
 		copy(raw, head)
@@ -116,14 +118,9 @@ func (rd *reader) readModuleOpen(fh *safeio.File, f inputFile, rules moduleRules
 			sum := sha256.Sum256(raw)
 			in.SHA256 = hex.EncodeToString(sum[:])
 		}
-		sc := scratchPool.Get().(*elfScratch)
-		defer scratchPool.Put(sc)
 		o, err := rd.parseModuleBytes(f.path, raw, rules, sc)
 		return o, in, err
 	}
-
-	sc := scratchPool.Get().(*elfScratch)
-	defer scratchPool.Put(sc)
 	ef := &elfFile{path: f.path, r: fh, size: size, chunks: []chunk{{0, head}}, scratch: sc, compact: true}
 	if int64(len(head)) < size && len(head) >= 64 {
 		// The tail: from a little before the section headers to the end.
@@ -195,7 +192,7 @@ func (f *elfFile) fetch(used []int, read func(off, n int64) ([]byte, error)) err
 		if s.typ == shtNobits || s.size == 0 || s.size > maxSection || s.off > uint64(f.size) || s.size > uint64(f.size)-s.off {
 			continue
 		}
-		if f.covered(s.off, s.size) {
+		if _, ok := f.chunkAt(s.off, s.size); ok {
 			continue
 		}
 		if n := len(miss); n > 0 && s.off <= miss[n-1].hi+readAhead.mergeGap && s.off >= miss[n-1].lo {
@@ -214,13 +211,14 @@ func (f *elfFile) fetch(used []int, read func(off, n int64) ([]byte, error)) err
 	return nil
 }
 
-func (f *elfFile) covered(off, n uint64) bool {
+// chunkAt returns the n bytes at off when a chunk read ahead holds them.
+func (f *elfFile) chunkAt(off, n uint64) ([]byte, bool) {
 	for _, c := range f.chunks {
 		if off >= c.off && off+n <= c.off+uint64(len(c.b)) {
-			return true
+			return c.b[off-c.off : off-c.off+n : off-c.off+n], true
 		}
 	}
-	return false
+	return nil, false
 }
 
 // hashSections hashes the file size, the ELF header, the section headers
