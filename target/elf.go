@@ -520,6 +520,17 @@ func (f *elfFile) traceable(syms []elfSym, sites []callSite) []bool {
 	return f.traceableSorted(syms, sites)
 }
 
+// tracedFor returns n cleared flags for traceable's answer, in the
+// parse's scratch space when it has some.
+func (f *elfFile) tracedFor(n int) []bool {
+	if f.scratch == nil {
+		return make([]bool, n)
+	}
+	f.scratch.traced = slices.Grow(f.scratch.traced[:0], n)[:n]
+	clear(f.scratch.traced)
+	return f.scratch.traced
+}
+
 // traceableSorted is traceable for any file: call sites as (section,
 // offset) pairs, searched with a comparison function.
 func (f *elfFile) traceableSorted(syms []elfSym, sites []callSite) []bool {
@@ -531,19 +542,15 @@ func (f *elfFile) traceableSorted(syms []elfSym, sites []callSite) []bool {
 		return callSite{section, off}
 	}
 	var sorted []callSite
-	var out []bool
 	if f.scratch != nil {
 		sorted = f.scratch.sites[:0]
-		out = slices.Grow(f.scratch.traced[:0], len(syms))[:len(syms)]
-		clear(out)
-	} else {
-		out = make([]bool, len(syms))
 	}
+	out := f.tracedFor(len(syms))
 	for _, s := range sites {
 		sorted = append(sorted, key(s.section, s.off))
 	}
 	if f.scratch != nil {
-		f.scratch.sites, f.scratch.traced = sorted, out
+		f.scratch.sites = sorted
 	}
 	slices.SortFunc(sorted, compareSites)
 	for i := range syms {
@@ -581,12 +588,8 @@ func (f *elfFile) traceablePacked(syms []elfSym, sites []callSite) (out []bool, 
 	}
 	if f.scratch != nil {
 		f.scratch.keys = keys
-		out = slices.Grow(f.scratch.traced[:0], len(syms))[:len(syms)]
-		clear(out)
-		f.scratch.traced = out
-	} else {
-		out = make([]bool, len(syms))
 	}
+	out = f.tracedFor(len(syms))
 	slices.Sort(keys)
 	j := 0
 	for i := range syms {
