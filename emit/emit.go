@@ -49,29 +49,6 @@ func (f *File) Content() ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// WriteTo writes the file's content to w.
-func (f *File) WriteTo(w io.Writer) (int64, error) {
-	cw := &countingWriter{w: w}
-	var err error
-	if f.write != nil {
-		err = f.write(cw)
-	} else {
-		_, err = cw.Write(f.Data)
-	}
-	return cw.n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // Tree is the whole output, sorted by path.
 type Tree struct {
 	Files []*File

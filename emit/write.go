@@ -452,7 +452,7 @@ func writeStreamed(path string, f *File) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
-	if _, err := f.WriteTo(bw); err != nil {
+	if err := f.write(bw); err != nil {
 		out.Close()
 		return err
 	}
