@@ -41,10 +41,6 @@ type Session struct {
 	// with the key the plan shows; ids lists them in a fixed order.
 	keys map[klp.FuncID]string
 	ids  []klp.FuncID
-	// stacks remembers the last stack Stacks returned per function, so
-	// steps that leave a function's stack alone share one slice instead of
-	// each holding a copy (a fleet has thousands of steps).
-	stacks map[klp.FuncID][]plan.StackEntry
 	// sorted is false when Watch added ids since they were last sorted.
 	sorted bool
 	// trace interns the steps' implementations and stacks; fkeys are the
@@ -64,7 +60,7 @@ type Session struct {
 func NewSession(kernel string, facts Kernel, modules ...string) *Session {
 	resetBuilds(facts)
 	return &Session{kernel: kernel, facts: facts, k: klp.NewLine(facts.Line(), facts.Symbols(), modules...),
-		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, stacks: map[klp.FuncID][]plan.StackEntry{}, sorted: true,
+		owner: map[string]*plan.Livepatch{}, keys: map[klp.FuncID]string{}, sorted: true,
 		trace: plan.NewTrace()}
 }
 
@@ -302,10 +298,17 @@ func patchSpecReturning(m *plan.Module, prePatch klp.Errno) klp.PatchSpec {
 		}
 		spec.Objects = append(spec.Objects, os)
 	}
-	for _, st := range m.States {
-		spec.States = append(spec.States, klp.StateSpec{ID: st.ID, Version: st.Version})
-	}
+	spec.States = stateSpecs(m)
 	return spec
+}
+
+// stateSpecs is the klp_state array of a module.
+func stateSpecs(m *plan.Module) []klp.StateSpec {
+	var out []klp.StateSpec
+	for _, st := range m.States {
+		out = append(out, klp.StateSpec{ID: st.ID, Version: st.Version})
+	}
+	return out
 }
 
 // impl names what the model says runs, by release.
@@ -363,10 +366,8 @@ func (s *Session) Record() plan.Functions {
 		s.stackID = make([]uint32, len(s.ids))
 		s.last = make([]plan.Impl, len(s.ids))
 		s.lastStack = make([][]*klp.Func, len(s.ids))
-		for i := range s.ids {
-			s.implID[i] = s.trace.InternImpl(plan.Impl{})
-			s.stackID[i] = s.trace.InternStack(nil)
-		}
+		// Zero is the trace's number for no implementation and for the
+		// empty stack (NewTrace), which the fresh slices already hold.
 	}
 	out := plan.NewFunctions(s.trace, s.fkeys)
 	var scratch []plan.StackEntry
@@ -391,34 +392,6 @@ func (s *Session) Record() plan.Functions {
 			s.stackID[i] = s.trace.InternStack(scratch)
 		}
 		out.Set(s.pos[i], s.implID[i], s.stackID[i])
-	}
-	return out
-}
-
-// Stacks is the func_stack of every watched function, top first. A
-// function whose stack did not change since the last call gets the same
-// slice: callers must not modify them.
-func (s *Session) Stacks() map[string][]plan.StackEntry {
-	out := map[string][]plan.StackEntry{}
-	var scratch []plan.StackEntry
-	for _, id := range s.ids {
-		scratch = scratch[:0]
-		for _, f := range s.k.Stack(id) {
-			e := plan.StackEntry{Module: f.Patch().Module, New: f.New, Nop: f.Nop}
-			if lp := s.owner[e.Module]; lp != nil {
-				e.Livepatch = lp.Name
-			}
-			scratch = append(scratch, e)
-		}
-		if len(scratch) == 0 {
-			continue
-		}
-		stack := s.stacks[id]
-		if !slices.Equal(stack, scratch) {
-			stack = slices.Clone(scratch)
-			s.stacks[id] = stack
-		}
-		out[s.keys[id]] = stack
 	}
 	return out
 }
@@ -450,11 +423,7 @@ func (s *Session) Sysfs() (enabled, loaded []string) {
 // StateConflict explains why klp_is_patch_compatible would refuse a module
 // now, or returns nil.
 func (s *Session) StateConflict(m *plan.Module) *plan.StateConflict {
-	var states []klp.StateSpec
-	for _, st := range m.States {
-		states = append(states, klp.StateSpec{ID: st.ID, Version: st.Version})
-	}
-	c := s.k.StateConflict(m.Replace, states)
+	c := s.k.StateConflict(m.Replace, stateSpecs(m))
 	if c == nil {
 		return nil
 	}

@@ -63,7 +63,7 @@ func TestSession(t *testing.T) {
 	if got := s.Functions(); !maps.Equal(got, want) {
 		t.Errorf("after load lp-1: %v, want %v", got, want)
 	}
-	if st := s.Stacks()["vmlinux:f"]; !slices.Equal(st, []plan.StackEntry{{Livepatch: "lp-1", Module: "lp_1", New: "f1"}}) {
+	if st := s.Record().Stack("vmlinux:f"); !slices.Equal(st, []plan.StackEntry{{Livepatch: "lp-1", Module: "lp_1", New: "f1"}}) {
 		t.Errorf("stack %v", st)
 	}
 	if e, l := s.Sysfs(); !slices.Equal(e, []string{"lp_1"}) || !slices.Equal(l, []string{"lp_1"}) {
