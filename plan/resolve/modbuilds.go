@@ -120,11 +120,8 @@ func (r *resolver) moduleBuilds(kb *KernelBuild, l *lang.Livepatch, objects []*r
 			pb.Symbols = append(pb.Symbols, s)
 		}
 		for _, d := range differs {
-			if !strings.HasSuffix(d, "?") && !strings.HasSuffix(d, ".") {
-				d += "."
-			}
 			r.warnf(diag.ModuleBuildDiffers, lang.RangePtr(mb.DeclRange), "Release differs on a module build",
-				"Livepatch %q on module build %q (%s) of kernel %q: %s", l.Name, mb.Name, rb.id, kb.decl.Name, d)
+				"Livepatch %q on module build %q (%s) of kernel %q: %s", l.Name, mb.Name, rb.id, kb.decl.Name, sentence(d))
 		}
 		out = append(out, pb)
 	}
@@ -261,4 +258,13 @@ func (kb *KernelBuild) BuildOfSrcversion(module, srcversion string) (build strin
 		known = append(known, mb.Name+" "+rb.obj.SrcVersion)
 	}
 	return "", known, len(known) == 0
+}
+
+// sentence ends a difference with a full stop unless it ends a question
+// or a sentence already.
+func sentence(d string) string {
+	if !strings.HasSuffix(d, "?") && !strings.HasSuffix(d, ".") {
+		d += "."
+	}
+	return d
 }

@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/klpc/klpc/diag"
 	"github.com/klpc/klpc/lang"
@@ -33,17 +32,9 @@ func (kb *KernelBuild) object(name string) (*target.Object, bool) {
 }
 
 // defaultBuild is the module_build a module_load without build loads for
-// a module the kernel's own build lacks: the first declared that can be
-// read; nil when the kernel has its own build of the module or none.
+// a module the kernel's own build lacks (object has looked there first):
+// the first declared that can be read, or nil.
 func (kb *KernelBuild) defaultBuild(module string) *modBuild {
-	if kb == nil || kb.decl == nil {
-		return nil
-	}
-	if kb.b != nil {
-		if _, ok := kb.b.Object(module); ok {
-			return nil
-		}
-	}
 	for _, mb := range kb.buildsOf(module) {
 		if rb := kb.readBuild(mb); rb.err == nil {
 			return rb
@@ -166,11 +157,8 @@ func (r *resolver) pinnedOwnDiffers(kb *KernelBuild, l *lang.Livepatch, objects 
 			}
 		}
 		for _, d := range differs {
-			if !strings.HasSuffix(d, "?") && !strings.HasSuffix(d, ".") {
-				d += "."
-			}
 			r.warnf(diag.ModuleBuildDiffers, lang.RangePtr(rng.Range), "Release differs on a module build",
-				"Livepatch %q is made for module build %q of %s; on kernel %q's own build of %s the kernel would refuse it or patch otherwise: %s", l.Name, rng.Value, ro.name, kb.decl.Name, ro.name, d)
+				"Livepatch %q is made for module build %q of %s; on kernel %q's own build of %s the kernel would refuse it or patch otherwise: %s", l.Name, rng.Value, ro.name, kb.decl.Name, ro.name, sentence(d))
 		}
 	}
 }
