@@ -170,24 +170,33 @@ func (kb *KernelBuild) SelectBuild(module, build string) error {
 		delete(kb.selected, module)
 		return nil
 	}
-	for _, mb := range kb.decl.ModuleBuilds {
-		if mb.Name != build || mb.Module == nil || mb.Path == nil {
-			continue
-		}
-		if target.ModuleName(mb.Module.Value) != module {
-			return fmt.Errorf("module build %q of kernel %q is a build of %s, not %s", build, kb.decl.Name, mb.Module.Value, module)
-		}
-		rb := kb.readBuild(mb)
-		if rb.err != nil {
-			return fmt.Errorf("module build %q cannot be read: %v", build, rb.err)
-		}
-		if kb.selected == nil {
-			kb.selected = map[string]*modBuild{}
-		}
-		kb.selected[module] = rb
-		return nil
+	mb := kb.moduleBuild(build)
+	if mb == nil {
+		return fmt.Errorf("kernel %q has no module_build %q", kb.decl.Name, build)
 	}
-	return fmt.Errorf("kernel %q has no module_build %q", kb.decl.Name, build)
+	if target.ModuleName(mb.Module.Value) != module {
+		return fmt.Errorf("module build %q of kernel %q is a build of %s, not %s", build, kb.decl.Name, mb.Module.Value, module)
+	}
+	rb := kb.readBuild(mb)
+	if rb.err != nil {
+		return fmt.Errorf("module build %q cannot be read: %v", build, rb.err)
+	}
+	if kb.selected == nil {
+		kb.selected = map[string]*modBuild{}
+	}
+	kb.selected[module] = rb
+	return nil
+}
+
+// moduleBuild is the kernel's module_build named name (names are unique
+// per kernel), or nil; one without a module or path is none.
+func (kb *KernelBuild) moduleBuild(name string) *lang.ModuleBuild {
+	for _, mb := range kb.decl.ModuleBuilds {
+		if mb.Name == name && mb.Module != nil && mb.Path != nil {
+			return mb
+		}
+	}
+	return nil
 }
 
 // ResetBuilds selects the kernel's own build of every module.

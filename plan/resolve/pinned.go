@@ -83,12 +83,7 @@ func (r *resolver) pin(kb *KernelBuild, l *lang.Livepatch) func() {
 	pinned := map[string]*modBuild{}
 	by := map[string]string{}
 	for _, name := range l.ModuleBuilds {
-		var mb *lang.ModuleBuild
-		for _, cand := range kb.decl.ModuleBuilds {
-			if cand.Name == name.Value && cand.Module != nil && cand.Path != nil {
-				mb = cand
-			}
-		}
+		mb := kb.moduleBuild(name.Value)
 		if mb == nil {
 			r.errorf(diag.UnknownModuleBuild, lang.RangePtr(name.Range), "Unknown module build",
 				"The livepatch %q is restricted to module build %q, but the kernel %q has no module_build of that name.", l.Name, name.Value, kb.decl.Name)
