@@ -401,17 +401,13 @@ func from(p *plan.Plan, deployments bool) *Plan {
 	for _, f := range p.Fixes {
 		out.Fixes = append(out.Fixes, fix(f))
 	}
-	for _, l := range p.Livepatches {
-		if !deployments {
-			break
+	if deployments {
+		for _, l := range p.Livepatches {
+			out.Livepatches = append(out.Livepatches, livepatch(l))
 		}
-		out.Livepatches = append(out.Livepatches, livepatch(l))
-	}
-	for _, d := range p.Deployments {
-		if !deployments {
-			break
+		for _, d := range p.Deployments {
+			out.Deployments = append(out.Deployments, deployment(d))
 		}
-		out.Deployments = append(out.Deployments, deployment(d))
 	}
 	return out
 }
