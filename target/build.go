@@ -562,8 +562,8 @@ func Discover(dir string) (Spec, error) {
 }
 
 // maxDiscoverEntries bounds the folder entries Discover looks at; a kernel
-// build folder has a few dozen.
-const maxDiscoverEntries = 10000
+// build folder has a few dozen. (A variable so that tests can lower it.)
+var maxDiscoverEntries = 10000
 
 func discover(dir string, depth int) (Spec, error) {
 	var s Spec

@@ -338,8 +338,9 @@ func ReadModules(dir string) (map[string]*Object, error) {
 }
 
 // Bounds of the modules folder walk. A Debian module tree holds about
-// 4,500 files, seven folders deep.
-const (
+// 4,500 files, seven folders deep. (Variables so that tests can lower
+// them.)
+var (
 	maxModuleTreeEntries = 200000
 	maxModuleTreeDepth   = 32
 )

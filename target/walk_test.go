@@ -127,3 +127,56 @@ func TestWalkErrorIsTheFirstPath(t *testing.T) {
 		}
 	}
 }
+
+// TestModuleTreeTooManyEntries lowers the walk's bound on entries: a tree
+// over it fails with the same error whether one folder or the sum of
+// several passes the bound, and whether the walk reads or only lists.
+func TestModuleTreeTooManyEntries(t *testing.T) {
+	old := maxModuleTreeEntries
+	maxModuleTreeEntries = 5
+	t.Cleanup(func() { maxModuleTreeEntries = old })
+	mod := realModule(t)
+	wide := t.TempDir() // six entries in one folder
+	for _, n := range []string{"a.ko", "b.ko", "c.ko", "d.ko", "e.ko", "f.ko"} {
+		os.WriteFile(filepath.Join(wide, n), mod, 0o644)
+	}
+	deep := t.TempDir() // three folders of two entries each, plus the folders
+	for _, d := range []string{"x", "y", "z"} {
+		os.Mkdir(filepath.Join(deep, d), 0o755)
+		os.WriteFile(filepath.Join(deep, d, d+"1.ko"), mod, 0o644)
+		os.WriteFile(filepath.Join(deep, d, d+"2.ko"), mod, 0o644)
+	}
+	for _, dir := range []string{wide, deep} {
+		want := dir + ": the modules folder holds more than 5 files and folders"
+		if _, err := Load(Spec{Modules: dir}); err == nil || err.Error() != want {
+			t.Errorf("read: %v, want %s", err, want)
+		}
+		if _, err := findModuleFiles(dir); err == nil || err.Error() != want {
+			t.Errorf("list: %v, want %s", err, want)
+		}
+	}
+	// At the bound, the tree is read.
+	maxModuleTreeEntries = 6
+	if _, err := findModuleFiles(wide); err != nil {
+		t.Errorf("six entries with a bound of six: %v", err)
+	}
+}
+
+// TestDiscoverTooManyEntries lowers Discover's bound on a folder's entries.
+func TestDiscoverTooManyEntries(t *testing.T) {
+	old := maxDiscoverEntries
+	maxDiscoverEntries = 3
+	t.Cleanup(func() { maxDiscoverEntries = old })
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b", "c", "kallsyms"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	want := dir + ": holds more than 3 entries"
+	if _, err := Discover(dir); err == nil || err.Error() != want {
+		t.Errorf("Discover: %v, want %s", err, want)
+	}
+	os.Remove(filepath.Join(dir, "a"))
+	if s, err := Discover(dir); err != nil || s.Kallsyms == "" {
+		t.Errorf("three entries: %+v, %v", s, err)
+	}
+}
